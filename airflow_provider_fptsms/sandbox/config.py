@@ -1,0 +1,99 @@
+"""What the sandbox simulates: accounts, delays and rules — all changeable at run time."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+DEFAULT_FPT_CLIENT_ID = "sandbox-client"
+DEFAULT_FPT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - the public sandbox's demo credential
+DEFAULT_FIBO_CLIENT_NO = "CL0000000001"
+DEFAULT_FIBO_CLIENT_PASS = "sandbox-pass"  # noqa: S105 - the public sandbox's demo credential
+
+
+@dataclass
+class FptClient:
+    client_id: str
+    client_secret: str
+    scopes: tuple[str, ...] = ("send_brandname_otp", "send_brandname")
+    brandnames: tuple[str, ...] = ("FTI", "SANDBOX")
+    #: messages (phones x segments) this account may still reserve for QC campaigns
+    ads_quota: int = 100_000_000
+
+
+@dataclass
+class FiboAccount:
+    client_no: str
+    client_pass: str
+    sender_names: tuple[str, ...] = ("FIBO", "SANDBOX")
+    balance: Decimal = Decimal(1_000_000)
+    price_per_sms: Decimal = Decimal(1)
+
+
+@dataclass
+class SandboxConfig:
+    fpt_clients: list[FptClient] = field(
+        default_factory=lambda: [FptClient(DEFAULT_FPT_CLIENT_ID, DEFAULT_FPT_CLIENT_SECRET)]
+    )
+    fibo_accounts: list[FiboAccount] = field(
+        default_factory=lambda: [FiboAccount(DEFAULT_FIBO_CLIENT_NO, DEFAULT_FIBO_CLIENT_PASS)]
+    )
+    token_ttl: float = 86_400.0
+    duplicate_window: float = 300.0
+    #: seconds from campaign creation to the telco's decision (approve or reject)
+    approval_delay: float = 5.0
+    #: when set, a campaign counts as sent this many seconds after approval instead of at ScheduleTime
+    send_delay: float | None = None
+    #: seconds from sending to a final delivery status (FPT: days; here: seconds)
+    dlr_delay: float = 5.0
+    #: share of messages whose delivery report ends "failed" (chosen by a hash of the phone, repeatable)
+    dlr_failure_rate: float = 0.05
+    blocked_words: tuple[str, ...] = ("casino", "cá cược")
+    #: reject campaign ScheduleTime outside 08:00-11:30 / 13:30-20:00 Vietnam time, or in the past
+    enforce_windows: bool = True
+    max_message_chars: int = 612
+    #: Fibo reply shape: "escaped" (ASP.NET: <string xmlns=...>&lt;SMS&gt;) or "bare" (as the manual prints)
+    fibo_reply_style: str = "escaped"
+    max_body_bytes: int = 16 * 1024 * 1024
+
+    #: scalar settings changeable through PATCH /_sandbox/config
+    TUNABLE = (
+        "token_ttl", "duplicate_window", "approval_delay", "send_delay", "dlr_delay", "dlr_failure_rate",
+        "blocked_words", "enforce_windows", "max_message_chars", "fibo_reply_style",
+    )
+
+    def update(self, changes: dict[str, Any]) -> None:
+        unknown = sorted(set(changes) - set(self.TUNABLE))
+        if unknown:
+            raise ValueError(f"unknown or read-only settings {unknown}; tunable: {list(self.TUNABLE)}")
+        if changes.get("fibo_reply_style", self.fibo_reply_style) not in ("escaped", "bare"):
+            raise ValueError("fibo_reply_style must be 'escaped' or 'bare'")
+        for key, value in changes.items():
+            if key == "blocked_words":
+                value = tuple(str(word) for word in value)
+            setattr(self, key, value)
+
+    def public(self) -> dict[str, Any]:
+        """Settings without any credential (safe to show on the admin API)."""
+        return {key: getattr(self, key) for key in self.TUNABLE}
+
+    def snapshot(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Clock:
+    """Wall clock plus an adjustable offset, so tests can jump to a campaign's ScheduleTime."""
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = offset
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def set(self, timestamp: float) -> None:
+        self.offset = timestamp - time.time()
