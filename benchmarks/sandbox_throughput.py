@@ -23,17 +23,21 @@ async def _drive(url: str, total: int, concurrency: int) -> float:
     session_id = uuid.uuid4().hex
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector) as session:
-        token_request = fpt.token_request(DEFAULT_FPT_CLIENT_ID, DEFAULT_FPT_CLIENT_SECRET, fpt.DEFAULT_SCOPES, session_id)
+        token_request = fpt.token_request(
+            DEFAULT_FPT_CLIENT_ID, DEFAULT_FPT_CLIENT_SECRET, fpt.DEFAULT_SCOPES, session_id
+        )
         async with session.post(url + token_request.path, json=token_request.body) as reply:
             token = fpt.parse_token(reply.status, await reply.read()).access_token
         counter = iter(range(total))
 
         async def worker() -> None:
             for n in counter:
-                request = fpt.cskh_request(token, session_id, "SANDBOX", f"8491{n:07d}", f"OTP {n} {session_id[:6]}",
-                                          f"bench-{session_id}-{n}")
-                async with session.post(url + request.path, data=json.dumps(request.body),
-                                        headers={"Content-Type": "application/json"}) as reply:
+                request = fpt.cskh_request(
+                    token, session_id, "SANDBOX", f"8491{n:07d}", f"OTP {n} {session_id[:6]}", f"bench-{session_id}-{n}"
+                )
+                async with session.post(
+                    url + request.path, data=json.dumps(request.body), headers={"Content-Type": "application/json"}
+                ) as reply:
                     fpt.parse_cskh(reply.status, await reply.read())
 
         started = time.perf_counter()

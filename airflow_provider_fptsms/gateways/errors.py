@@ -66,6 +66,16 @@ class RetryableError(SmsError):
     retryable = True
 
 
+class NetworkError(RetryableError):
+    """The gateway could not be reached, or its reply was lost on the way back.
+
+    ``request_sent`` is True when the request may have reached the gateway (a dropped
+    connection or a timeout after sending): only idempotent calls may then be replayed.
+    """
+
+    request_sent: bool = False
+
+
 class PermanentError(SmsError):
     """Retrying the same request cannot help; something must change first."""
 
@@ -147,9 +157,7 @@ class ErrorSpec:
 
     __slots__ = ("codes", "description", "error_class", "next_step")
 
-    def __init__(
-        self, codes: tuple[int, ...], description: str, error_class: type[SmsError], next_step: str
-    ) -> None:
+    def __init__(self, codes: tuple[int, ...], description: str, error_class: type[SmsError], next_step: str) -> None:
         self.codes = codes
         self.description = description
         self.error_class = error_class

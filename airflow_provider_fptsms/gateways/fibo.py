@@ -49,55 +49,127 @@ ERROR_TABLE = ErrorTable(
     GATEWAY,
     (
         ErrorSpec((2,), "Lỗi hệ thống (system error)", RetryableError, "retry later"),
-        ErrorSpec((3,), "Sai user hoặc mật khẩu (wrong user or password)", AuthError,
-                  "check the connection's login (clientNo) and password (clientPass)"),
-        ErrorSpec((4,), "IP không được phép (IP not allowed)", AuthError,
-                  "ask Fibo to whitelist the public IP of your Airflow workers"),
-        ErrorSpec((5,), "Chưa khai báo brandname/dịch vụ (brandname/service not declared)", BrandnameError,
-                  "check the sender name (connection extra 'sender_name') is registered for this account"),
-        ErrorSpec((6,), "Lặp nội dung (duplicate content)", DuplicateMessageError,
-                  "the same content was just sent to this number; vary it or wait before resending"),
-        ErrorSpec((7,), "Thuê bao từ chối nhận tin (subscriber refuses messages)", InvalidPhoneError,
-                  "remove this number from the list"),
-        ErrorSpec((8,), "Không được phép gửi tin (not allowed to send)", AuthError,
-                  "ask Fibo to enable sending for this account"),
-        ErrorSpec((9,), "Chưa khai báo template (template not declared)", ContentError,
-                  "register the message template with Fibo, or send a registered template exactly"),
-        ErrorSpec((10,), "Định dạng thuê bao không đúng (wrong phone number format)", InvalidPhoneError,
-                  "fix the number: 84xxxxxxxxx or 0xxxxxxxxx"),
-        ErrorSpec((11,), "Có tham số không hợp lệ (invalid parameter)", InvalidRequestError,
-                  "check serviceType, smsGUID and that the message is not empty"),
-        ErrorSpec((12,), "Tài khoản không đúng (wrong account)", AuthError,
-                  "check the connection's login (clientNo)"),
+        ErrorSpec(
+            (3,),
+            "Sai user hoặc mật khẩu (wrong user or password)",
+            AuthError,
+            "check the connection's login (clientNo) and password (clientPass)",
+        ),
+        ErrorSpec(
+            (4,),
+            "IP không được phép (IP not allowed)",
+            AuthError,
+            "ask Fibo to whitelist the public IP of your Airflow workers",
+        ),
+        ErrorSpec(
+            (5,),
+            "Chưa khai báo brandname/dịch vụ (brandname/service not declared)",
+            BrandnameError,
+            "check the sender name (connection extra 'sender_name') is registered for this account",
+        ),
+        ErrorSpec(
+            (6,),
+            "Lặp nội dung (duplicate content)",
+            DuplicateMessageError,
+            "the same content was just sent to this number; vary it or wait before resending",
+        ),
+        ErrorSpec(
+            (7,),
+            "Thuê bao từ chối nhận tin (subscriber refuses messages)",
+            InvalidPhoneError,
+            "remove this number from the list",
+        ),
+        ErrorSpec(
+            (8,),
+            "Không được phép gửi tin (not allowed to send)",
+            AuthError,
+            "ask Fibo to enable sending for this account",
+        ),
+        ErrorSpec(
+            (9,),
+            "Chưa khai báo template (template not declared)",
+            ContentError,
+            "register the message template with Fibo, or send a registered template exactly",
+        ),
+        ErrorSpec(
+            (10,),
+            "Định dạng thuê bao không đúng (wrong phone number format)",
+            InvalidPhoneError,
+            "fix the number: 84xxxxxxxxx or 0xxxxxxxxx",
+        ),
+        ErrorSpec(
+            (11,),
+            "Có tham số không hợp lệ (invalid parameter)",
+            InvalidRequestError,
+            "check serviceType, smsGUID and that the message is not empty",
+        ),
+        ErrorSpec((12,), "Tài khoản không đúng (wrong account)", AuthError, "check the connection's login (clientNo)"),
         ErrorSpec((13,), "Gửi tin: lỗi kết nối (send: connection error)", RetryableError, "retry later"),
-        ErrorSpec((14,), "Tài khoản không đủ (tiền) (insufficient balance)", QuotaError,
-                  "top up the Fibo account; check the balance before large sends"),
+        ErrorSpec(
+            (14,),
+            "Tài khoản không đủ (tiền) (insufficient balance)",
+            QuotaError,
+            "top up the Fibo account; check the balance before large sends",
+        ),
         ErrorSpec((15,), "Tài khoản hết hạn (account expired)", AccountError, "renew the Fibo account"),
         ErrorSpec((16,), "Hết hạn dịch vụ (service expired)", AccountError, "renew the Fibo service"),
-        ErrorSpec((17,), "Hết hạn mức gửi test (test sending limit reached)", QuotaError,
-                  "ask Fibo to move the account out of test mode"),
-        ErrorSpec((18,), "Hủy gửi tin (CSKH) (sending cancelled, customer care)", PermanentError,
-                  "the message was cancelled; check with Fibo before resending"),
-        ErrorSpec((19,), "Hủy gửi tin (KD) (sending cancelled, business)", PermanentError,
-                  "the message was cancelled; check with Fibo before resending"),
-        ErrorSpec((20,), "Gateway chưa hỗ trợ Unicode (gateway does not support Unicode)", ContentError,
-                  "strip Vietnamese accents from the message"),
+        ErrorSpec(
+            (17,),
+            "Hết hạn mức gửi test (test sending limit reached)",
+            QuotaError,
+            "ask Fibo to move the account out of test mode",
+        ),
+        ErrorSpec(
+            (18,),
+            "Hủy gửi tin (CSKH) (sending cancelled, customer care)",
+            PermanentError,
+            "the message was cancelled; check with Fibo before resending",
+        ),
+        ErrorSpec(
+            (19,),
+            "Hủy gửi tin (KD) (sending cancelled, business)",
+            PermanentError,
+            "the message was cancelled; check with Fibo before resending",
+        ),
+        ErrorSpec(
+            (20,),
+            "Gateway chưa hỗ trợ Unicode (gateway does not support Unicode)",
+            ContentError,
+            "strip Vietnamese accents from the message",
+        ),
         ErrorSpec((21,), "Chưa set giá trả trước (prepaid price not set)", AccountError, _CONTACT_FIBO),
-        ErrorSpec((22,), "Tài khoản chưa kích hoạt (account not activated)", AccountError,
-                  "activate the account with Fibo"),
-        ErrorSpec((23,), "Sai cú pháp tin nhắn (wrong message syntax)", ContentError,
-                  "check the message against the registered template"),
+        ErrorSpec(
+            (22,), "Tài khoản chưa kích hoạt (account not activated)", AccountError, "activate the account with Fibo"
+        ),
+        ErrorSpec(
+            (23,),
+            "Sai cú pháp tin nhắn (wrong message syntax)",
+            ContentError,
+            "check the message against the registered template",
+        ),
         ErrorSpec((24,), "Thủ tục xử lý bị lỗi (processing procedure failed)", RetryableError, "retry later"),
-        ErrorSpec((25,), "Chưa khai báo partner cho user (partner not declared for user)", AccountError,
-                  _CONTACT_FIBO),
-        ErrorSpec((26,), "Chưa khai báo GateOwner cho user (gate owner not declared for user)", AccountError,
-                  _CONTACT_FIBO),
-        ErrorSpec((27,), "Gửi tin: gate trả mã lỗi (send: the gate returned an error)", PermanentError,
-                  "check the number and content; ask Fibo which gate error it was"),
-        ErrorSpec((28,), "Hủy gửi tin (sending cancelled)", PermanentError,
-                  "the message was cancelled; check with Fibo before resending"),
-        ErrorSpec((100,), "Bad account (wrong clientNo or clientPass)", AuthError,
-                  "check the connection's login (clientNo) and password (clientPass)"),
+        ErrorSpec((25,), "Chưa khai báo partner cho user (partner not declared for user)", AccountError, _CONTACT_FIBO),
+        ErrorSpec(
+            (26,), "Chưa khai báo GateOwner cho user (gate owner not declared for user)", AccountError, _CONTACT_FIBO
+        ),
+        ErrorSpec(
+            (27,),
+            "Gửi tin: gate trả mã lỗi (send: the gate returned an error)",
+            PermanentError,
+            "check the number and content; ask Fibo which gate error it was",
+        ),
+        ErrorSpec(
+            (28,),
+            "Hủy gửi tin (sending cancelled)",
+            PermanentError,
+            "the message was cancelled; check with Fibo before resending",
+        ),
+        ErrorSpec(
+            (100,),
+            "Bad account (wrong clientNo or clientPass)",
+            AuthError,
+            "check the connection's login (clientNo) and password (clientPass)",
+        ),
         ErrorSpec((101,), "Bad phone number", InvalidPhoneError, "fix the number: 84xxxxxxxxx or 0xxxxxxxxx"),
         ErrorSpec((102, 104), "Balance not enough", QuotaError, "top up the Fibo account"),
         ErrorSpec((103,), "Wrong serviceType", InvalidRequestError, "use the serviceType the manual gives"),
@@ -250,14 +322,21 @@ def _find_sms(root: Element, raw: str) -> Element | str:
 def _check_status(status: int, text: str) -> None:
     if status >= 500 or status in (408, 429):
         raise RetryableError(
-            f"HTTP {status} from the Fibo service", gateway=GATEWAY, code=f"HTTP {status}",
-            next_step="retry later", raw=text, http_status=status,
+            f"HTTP {status} from the Fibo service",
+            gateway=GATEWAY,
+            code=f"HTTP {status}",
+            next_step="retry later",
+            raw=text,
+            http_status=status,
         )
     if status != 200:
         raise MalformedReplyError(
-            f"HTTP {status} from the Fibo service", gateway=GATEWAY, code=f"HTTP {status}",
+            f"HTTP {status} from the Fibo service",
+            gateway=GATEWAY,
+            code=f"HTTP {status}",
             next_step="check the host and the service path (connection extra 'service_path')",
-            raw=text, http_status=status,
+            raw=text,
+            http_status=status,
         )
 
 
@@ -323,5 +402,3 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError):
         return None
-
-

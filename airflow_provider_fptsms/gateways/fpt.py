@@ -63,69 +63,151 @@ _CHECK_CREDENTIALS = (
 ERROR_TABLE = ErrorTable(
     GATEWAY,
     (
-        ErrorSpec((1001,), "Invalid Request", InvalidRequestError,
-                  "check the request fields against the manual; this is a bug if it comes from the hook"),
-        ErrorSpec((1002,), "Client is not allowed to access", AuthError,
-                  "ask FPT to enable API access for this client_id (and whitelist your IP if required)"),
-        ErrorSpec((1003,), "Access is denied", AuthError,
-                  "ask FPT to grant this application access to the endpoint"),
-        ErrorSpec((1004,), "Response requirement type is not supported", InvalidRequestError,
-                  "send JSON (Content-Type: application/json) as the manual requires"),
-        ErrorSpec((1005,), "Invalid scopes", AuthError,
-                  "set the connection extra 'scopes' to only the scopes this app has "
-                  "(send_brandname_otp for CSKH, send_brandname for QC), or enable the missing scope "
-                  "on developer.sms.fpt.net"),
+        ErrorSpec(
+            (1001,),
+            "Invalid Request",
+            InvalidRequestError,
+            "check the request fields against the manual; this is a bug if it comes from the hook",
+        ),
+        ErrorSpec(
+            (1002,),
+            "Client is not allowed to access",
+            AuthError,
+            "ask FPT to enable API access for this client_id (and whitelist your IP if required)",
+        ),
+        ErrorSpec((1003,), "Access is denied", AuthError, "ask FPT to grant this application access to the endpoint"),
+        ErrorSpec(
+            (1004,),
+            "Response requirement type is not supported",
+            InvalidRequestError,
+            "send JSON (Content-Type: application/json) as the manual requires",
+        ),
+        ErrorSpec(
+            (1005,),
+            "Invalid scopes",
+            AuthError,
+            "set the connection extra 'scopes' to only the scopes this app has "
+            "(send_brandname_otp for CSKH, send_brandname for QC), or enable the missing scope "
+            "on developer.sms.fpt.net",
+        ),
         ErrorSpec((1006,), "Server error", RetryableError, "retry later; FPT had a server error"),
-        ErrorSpec((1007,), "Server temporarily unable to process requests from client", RetryableError,
-                  "retry later with backoff; FPT is busy"),
-        ErrorSpec((1008,), "Client information is invalid (wrong client_id or client_secret)", AuthError,
-                  _CHECK_CREDENTIALS),
-        ErrorSpec((1009,), "Invalid permission type", AuthError,
-                  "use grant_type client_credentials (the only one FPT allows)"),
-        ErrorSpec((1010,), "Scope is insufficient permission to access", AuthError,
-                  "add send_brandname_otp (CSKH) or send_brandname (QC) to the connection extra 'scopes' "
-                  "and to the app on developer.sms.fpt.net"),
+        ErrorSpec(
+            (1007,),
+            "Server temporarily unable to process requests from client",
+            RetryableError,
+            "retry later with backoff; FPT is busy",
+        ),
+        ErrorSpec(
+            (1008,), "Client information is invalid (wrong client_id or client_secret)", AuthError, _CHECK_CREDENTIALS
+        ),
+        ErrorSpec(
+            (1009,), "Invalid permission type", AuthError, "use grant_type client_credentials (the only one FPT allows)"
+        ),
+        ErrorSpec(
+            (1010,),
+            "Scope is insufficient permission to access",
+            AuthError,
+            "add send_brandname_otp (CSKH) or send_brandname (QC) to the connection extra 'scopes' "
+            "and to the app on developer.sms.fpt.net",
+        ),
         ErrorSpec((1011,), "Invalid Access token", TokenError, "fetch a new token and replay the request"),
-        ErrorSpec((1012,), "Access token has been changed", TokenError,
-                  "another process fetched a token for the same session; fetch a new token and replay "
-                  "(share one token per client and session)"),
+        ErrorSpec(
+            (1012,),
+            "Access token has been changed",
+            TokenError,
+            "another process fetched a token for the same session; fetch a new token and replay "
+            "(share one token per client and session)",
+        ),
         ErrorSpec((1013,), "Access token is expired", TokenError, "fetch a new token and replay the request"),
-        ErrorSpec((1014,), "Input parameter error", InvalidRequestError,
-                  "fix the field named in the gateway's text (campaign names are single-use, <= 32 chars)"),
-        ErrorSpec((1015,), "This permission type is not supported", AuthError,
-                  "use grant_type client_credentials"),
-        ErrorSpec((1016,), "The number of messages sent has exceeded the quota", QuotaError,
-                  "create the campaign with a larger Quota (phones x segments) or push fewer phones"),
-        ErrorSpec((2501, 1), "Duplicate message in 5 minutes", DuplicateMessageError,
-                  "nothing to do if this is a retry of the same RequestId: the message was already sent"),
-        ErrorSpec((2502,), "Sending quota has expired", QuotaError,
-                  "top up or renew the sending quota with FPT"),
-        ErrorSpec((2503,), "The sending quota has not been configured yet", QuotaError,
-                  "ask FPT to configure a sending quota for this account"),
-        ErrorSpec((2504, 54), "Brandname is not activated or locked", BrandnameError,
-                  "check the brandname spelling in the connection extra 'brandname' and its status with FPT"),
-        ErrorSpec((2505, -11), "Phone number is blocked", InvalidPhoneError,
-                  "remove this number from the list; the subscriber or telco blocks brandname SMS"),
+        ErrorSpec(
+            (1014,),
+            "Input parameter error",
+            InvalidRequestError,
+            "fix the field named in the gateway's text (campaign names are single-use, <= 32 chars)",
+        ),
+        ErrorSpec((1015,), "This permission type is not supported", AuthError, "use grant_type client_credentials"),
+        ErrorSpec(
+            (1016,),
+            "The number of messages sent has exceeded the quota",
+            QuotaError,
+            "create the campaign with a larger Quota (phones x segments) or push fewer phones",
+        ),
+        ErrorSpec(
+            (2501, 1),
+            "Duplicate message in 5 minutes",
+            DuplicateMessageError,
+            "nothing to do if this is a retry of the same RequestId: the message was already sent",
+        ),
+        ErrorSpec((2502,), "Sending quota has expired", QuotaError, "top up or renew the sending quota with FPT"),
+        ErrorSpec(
+            (2503,),
+            "The sending quota has not been configured yet",
+            QuotaError,
+            "ask FPT to configure a sending quota for this account",
+        ),
+        ErrorSpec(
+            (2504, 54),
+            "Brandname is not activated or locked",
+            BrandnameError,
+            "check the brandname spelling in the connection extra 'brandname' and its status with FPT",
+        ),
+        ErrorSpec(
+            (2505, -11),
+            "Phone number is blocked",
+            InvalidPhoneError,
+            "remove this number from the list; the subscriber or telco blocks brandname SMS",
+        ),
         ErrorSpec((2506,), "Service error", RetryableError, "retry later; FPT's service had an error"),
-        ErrorSpec((2507,), "Undefined error", PermanentError,
-                  "check the message and number, then ask FPT support with the MessageId/RequestId"),
-        ErrorSpec((2, -8), "Brandname has not been registered with Telco yet", BrandnameError,
-                  "register the brandname with this telco through FPT before sending to its subscribers"),
+        ErrorSpec(
+            (2507,),
+            "Undefined error",
+            PermanentError,
+            "check the message and number, then ask FPT support with the MessageId/RequestId",
+        ),
+        ErrorSpec(
+            (2, -8),
+            "Brandname has not been registered with Telco yet",
+            BrandnameError,
+            "register the brandname with this telco through FPT before sending to its subscribers",
+        ),
         ErrorSpec((3,), "Service error from Telco", RetryableError, "retry later; the telco had an error"),
-        ErrorSpec((4, -14, 901), "Message length exceeds rules of Telco", ContentError,
-                  "shorten the message (strip accents to use GSM-7 and fit more per segment)"),
-        ErrorSpec((5, -20, 55),
-                  "The message content (template) is not registered or wrong content sent compared to the "
-                  "registered template", ContentError,
-                  "send exactly a template registered for this brandname, or register the template with FPT"),
-        ErrorSpec((6, -18), "Content sent exists blocked key words", ContentError,
-                  "remove the blocked keywords (links, competitor names, banned words) from the message"),
-        ErrorSpec((7,), "Content contains Vietnamese characters (Unicode) when encoding (Direction Viettel Bank)",
-                  ContentError, "strip Vietnamese accents from the message"),
-        ErrorSpec((8,), "Cannot decrypt, message sent is not encrypted.. (Direction Viettel Bank)", ContentError,
-                  "send the message Base64-encoded from UTF-8 (the hook does this for CSKH)"),
-        ErrorSpec((53, -10, 902), "Wrong phone number", InvalidPhoneError,
-                  "fix the number: Vietnamese numbers as 84xxxxxxxxx or 0xxxxxxxxx"),
+        ErrorSpec(
+            (4, -14, 901),
+            "Message length exceeds rules of Telco",
+            ContentError,
+            "shorten the message (strip accents to use GSM-7 and fit more per segment)",
+        ),
+        ErrorSpec(
+            (5, -20, 55),
+            "The message content (template) is not registered or wrong content sent compared to the "
+            "registered template",
+            ContentError,
+            "send exactly a template registered for this brandname, or register the template with FPT",
+        ),
+        ErrorSpec(
+            (6, -18),
+            "Content sent exists blocked key words",
+            ContentError,
+            "remove the blocked keywords (links, competitor names, banned words) from the message",
+        ),
+        ErrorSpec(
+            (7,),
+            "Content contains Vietnamese characters (Unicode) when encoding (Direction Viettel Bank)",
+            ContentError,
+            "strip Vietnamese accents from the message",
+        ),
+        ErrorSpec(
+            (8,),
+            "Cannot decrypt, message sent is not encrypted.. (Direction Viettel Bank)",
+            ContentError,
+            "send the message Base64-encoded from UTF-8 (the hook does this for CSKH)",
+        ),
+        ErrorSpec(
+            (53, -10, 902),
+            "Wrong phone number",
+            InvalidPhoneError,
+            "fix the number: Vietnamese numbers as 84xxxxxxxxx or 0xxxxxxxxx",
+        ),
     ),
 )
 
@@ -234,7 +316,9 @@ def create_campaign_request(
     _require("campaign_name", campaign_name, "pass a campaign name")
     if len(campaign_name) > MAX_CAMPAIGN_NAME:
         raise InvalidInputError(
-            "campaign_name", campaign_name, f"is {len(campaign_name)} characters, FPT allows {MAX_CAMPAIGN_NAME}",
+            "campaign_name",
+            campaign_name,
+            f"is {len(campaign_name)} characters, FPT allows {MAX_CAMPAIGN_NAME}",
             "shorten it; names are also single-use",
         )
     _require("brandname", brandname, "set the connection extra 'brandname' or pass brandname=")
@@ -255,9 +339,7 @@ def create_campaign_request(
     )
 
 
-def push_campaign_request(
-    access_token: str, session_id: str, campaign_code: str, phones: Sequence[str]
-) -> FptRequest:
+def push_campaign_request(access_token: str, session_id: str, campaign_code: str, phones: Sequence[str]) -> FptRequest:
     _require("campaign_code", campaign_code, "pass the CampaignCode returned by create-campaign")
     if not phones:
         raise InvalidInputError("phones", [], "is empty", "push at least one phone")
@@ -481,25 +563,61 @@ class DeliveryRecord:
 
 # Normalised header name (lower case, no spaces/underscores) -> DeliveryRecord field.
 _HEADER_ALIASES = {
-    "phone": "phone", "phonenumber": "phone", "msisdn": "phone", "isdn": "phone", "mobile": "phone",
-    "sdt": "phone", "sodienthoai": "phone",
-    "status": "status", "dlrstatus": "status", "state": "status", "trangthai": "status",
-    "telco": "telco", "operator": "telco", "network": "telco", "nhamang": "telco",
-    "error": "error", "errorcode": "error", "errcode": "error", "reason": "error",
-    "messageid": "message_id", "smsid": "message_id", "msgid": "message_id", "batchid": "message_id",
-    "senttime": "sent_time", "sendtime": "sent_time", "sendingtime": "sent_time",
-    "donetime": "done_time", "deliveredtime": "done_time", "dlrtime": "done_time",
+    "phone": "phone",
+    "phonenumber": "phone",
+    "msisdn": "phone",
+    "isdn": "phone",
+    "mobile": "phone",
+    "sdt": "phone",
+    "sodienthoai": "phone",
+    "status": "status",
+    "dlrstatus": "status",
+    "state": "status",
+    "trangthai": "status",
+    "telco": "telco",
+    "operator": "telco",
+    "network": "telco",
+    "nhamang": "telco",
+    "error": "error",
+    "errorcode": "error",
+    "errcode": "error",
+    "reason": "error",
+    "messageid": "message_id",
+    "smsid": "message_id",
+    "msgid": "message_id",
+    "batchid": "message_id",
+    "senttime": "sent_time",
+    "sendtime": "sent_time",
+    "sendingtime": "sent_time",
+    "donetime": "done_time",
+    "deliveredtime": "done_time",
+    "dlrtime": "done_time",
     "receivedtime": "done_time",
 }
 # DLR status values: the manual's 1 / 0 / 2 / -11, and the words SMSCs commonly use.
 _STATUS_WORDS = {
-    "1": "delivered", "success": "delivered", "delivered": "delivered", "delivrd": "delivered",
+    "1": "delivered",
+    "success": "delivered",
+    "delivered": "delivered",
+    "delivrd": "delivered",
     "thanhcong": "delivered",
-    "0": "failed", "failed": "failed", "fail": "failed", "failure": "failed", "undeliv": "failed",
-    "undelivered": "failed", "rejectd": "failed", "rejected": "failed", "expired": "failed",
+    "0": "failed",
+    "failed": "failed",
+    "fail": "failed",
+    "failure": "failed",
+    "undeliv": "failed",
+    "undelivered": "failed",
+    "rejectd": "failed",
+    "rejected": "failed",
+    "expired": "failed",
     "thatbai": "failed",
-    "2": "pending", "-11": "pending", "pending": "pending", "waiting": "pending", "enroute": "pending",
-    "accepted": "pending", "": "pending",
+    "2": "pending",
+    "-11": "pending",
+    "pending": "pending",
+    "waiting": "pending",
+    "enroute": "pending",
+    "accepted": "pending",
+    "": "pending",
 }
 
 
@@ -542,9 +660,7 @@ def iter_delivery_report(lines: Iterable[str]) -> Iterator[DeliveryRecord]:
             elif index < len(names):
                 extra[names[index]] = cell
         status_code = values.pop("status", "")
-        yield DeliveryRecord(
-            status=normalise_dlr_status(status_code), status_code=status_code, extra=extra, **values
-        )
+        yield DeliveryRecord(status=normalise_dlr_status(status_code), status_code=status_code, extra=extra, **values)
 
 
 def parse_delivery_report(status: int, body: bytes | str) -> list[DeliveryRecord]:

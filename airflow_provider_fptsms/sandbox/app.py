@@ -94,11 +94,13 @@ class FaultMiddleware:
             await asyncio.sleep(injector.plan.latency_ms / 1000)
         fault = injector.transport_fault()
         if fault == ERROR_5XX:
-            await _send_bytes(send, 503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
-                              "text/html")
+            await _send_bytes(
+                send, 503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", "text/html"
+            )
         elif fault == DROP and _abort(send):
             return
         elif fault == LOST_REPLY:
+
             async def swallow(message: Message) -> None:
                 return None
 
@@ -122,8 +124,9 @@ def _fpt_response(reply: Reply) -> Response:
     status, payload = reply
     if isinstance(payload, str):
         return Response(payload.encode("utf-8"), status_code=status, media_type="text/csv; charset=utf-8")
-    return Response(json.dumps(payload, ensure_ascii=False).encode("utf-8"), status_code=status,
-                    media_type="application/json")
+    return Response(
+        json.dumps(payload, ensure_ascii=False).encode("utf-8"), status_code=status, media_type="application/json"
+    )
 
 
 def _xml(text: str, status: int = 200) -> Response:
@@ -153,8 +156,12 @@ def _is_fibo_path(path: str) -> bool:
 def create_app(sandbox: Sandbox | None = None) -> FaultMiddleware:
     """The ASGI app: the FastAPI routes wrapped in the fault injector (outermost, to reach the socket)."""
     sandbox = sandbox or Sandbox()
-    app = FastAPI(title="fptsms sandbox", docs_url=f"{ADMIN_PREFIX}/docs", redoc_url=None,
-                  openapi_url=f"{ADMIN_PREFIX}/openapi.json")
+    app = FastAPI(
+        title="fptsms sandbox",
+        docs_url=f"{ADMIN_PREFIX}/docs",
+        redoc_url=None,
+        openapi_url=f"{ADMIN_PREFIX}/openapi.json",
+    )
     app.state.sandbox = sandbox
     config = sandbox.config
 
@@ -282,11 +289,14 @@ def _add_admin_routes(app: FastAPI, sandbox: Sandbox) -> None:
 
     @app.get(f"{ADMIN_PREFIX}/ledger")
     async def ledger(
-        gateway: str | None = None, kind: str | None = None, campaign_code: str | None = None,
-        offset: int = 0, limit: int = 10_000,
+        gateway: str | None = None,
+        kind: str | None = None,
+        campaign_code: str | None = None,
+        offset: int = 0,
+        limit: int = 10_000,
     ) -> dict[str, Any]:
         chosen = sandbox.ledger.select(gateway=gateway, kind=kind, campaign_code=campaign_code)
-        page = chosen[offset: offset + limit]
+        page = chosen[offset : offset + limit]
         return {"total": len(chosen), "offset": offset, "entries": [sandbox.ledger.as_dict(e) for e in page]}
 
     @app.get(f"{ADMIN_PREFIX}/ledger/summary")

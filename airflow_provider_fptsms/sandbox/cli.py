@@ -49,30 +49,64 @@ def _fibo_account(text: str) -> FiboAccount:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="fptsms-sandbox", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="fptsms-sandbox", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--host", default=_env("host", "127.0.0.1"))
     p.add_argument("--port", type=int, default=int(_env("port", 8765)), help="0 picks a free port")
-    p.add_argument("--extra-ports", type=int, default=int(_env("extra_ports", 0)),
-                   help="open N more ports on the same state (a second 'host' for failover)")
+    p.add_argument(
+        "--extra-ports",
+        type=int,
+        default=int(_env("extra_ports", 0)),
+        help="open N more ports on the same state (a second 'host' for failover)",
+    )
     p.add_argument("--config", default=_env("config", None), help="JSON file with settings and a 'faults' object")
-    p.add_argument("--fpt-client", action="append", type=_fpt_client, default=[],
-                   help="CLIENT_ID:SECRET[:BRANDS] (repeatable; default sandbox-client:sandbox-secret)")
-    p.add_argument("--fibo-account", action="append", type=_fibo_account, default=[],
-                   help="CLIENT_NO:PASSWORD[:SENDERS[:BALANCE]] (repeatable; default CL0000000001:sandbox-pass)")
+    p.add_argument(
+        "--fpt-client",
+        action="append",
+        type=_fpt_client,
+        default=[],
+        help="CLIENT_ID:SECRET[:BRANDS] (repeatable; default sandbox-client:sandbox-secret)",
+    )
+    p.add_argument(
+        "--fibo-account",
+        action="append",
+        type=_fibo_account,
+        default=[],
+        help="CLIENT_NO:PASSWORD[:SENDERS[:BALANCE]] (repeatable; default CL0000000001:sandbox-pass)",
+    )
     timing = p.add_argument_group("lifecycle")
-    timing.add_argument("--approval-delay", type=float, default=float(_env("approval_delay", 5.0)),
-                        help="seconds from create-campaign to approval/rejection (default 5)")
-    timing.add_argument("--send-delay", type=float, default=_env("send_delay", None),
-                        help="count a campaign sent this many seconds after approval instead of at ScheduleTime")
-    timing.add_argument("--dlr-delay", type=float, default=float(_env("dlr_delay", 5.0)),
-                        help="seconds from sending to final delivery reports (default 5)")
+    timing.add_argument(
+        "--approval-delay",
+        type=float,
+        default=float(_env("approval_delay", 5.0)),
+        help="seconds from create-campaign to approval/rejection (default 5)",
+    )
+    timing.add_argument(
+        "--send-delay",
+        type=float,
+        default=_env("send_delay", None),
+        help="count a campaign sent this many seconds after approval instead of at ScheduleTime",
+    )
+    timing.add_argument(
+        "--dlr-delay",
+        type=float,
+        default=float(_env("dlr_delay", 5.0)),
+        help="seconds from sending to final delivery reports (default 5)",
+    )
     timing.add_argument("--dlr-failure-rate", type=float, default=float(_env("dlr_failure_rate", 0.05)))
-    timing.add_argument("--blocked-word", action="append", default=None,
-                        help="content that makes a campaign rejected / a CSKH send fail with 6 (repeatable)")
-    timing.add_argument("--no-enforce-windows", action="store_true",
-                        default=_env("no_enforce_windows", "") not in ("", "0", "false"),
-                        help="accept any ScheduleTime (not only 08:00-11:30 / 13:30-20:00, future)")
+    timing.add_argument(
+        "--blocked-word",
+        action="append",
+        default=None,
+        help="content that makes a campaign rejected / a CSKH send fail with 6 (repeatable)",
+    )
+    timing.add_argument(
+        "--no-enforce-windows",
+        action="store_true",
+        default=_env("no_enforce_windows", "") not in ("", "0", "false"),
+        help="accept any ScheduleTime (not only 08:00-11:30 / 13:30-20:00, future)",
+    )
     timing.add_argument("--fibo-reply-style", choices=("escaped", "bare"), default=_env("fibo_reply_style", "escaped"))
     faults = p.add_argument_group("fault plan")
     faults.add_argument("--latency-ms", type=float, default=float(_env("latency_ms", 0)))
@@ -106,11 +140,17 @@ def build(args: argparse.Namespace) -> tuple[SandboxConfig, FaultPlan]:
         config.blocked_words = tuple(args.blocked_word)
     if args.no_enforce_windows:
         config.enforce_windows = False
-    plan = FaultPlan.from_dict({
-        "latency_ms": args.latency_ms, "error_5xx_rate": args.error_5xx_rate, "drop_rate": args.drop_rate,
-        "lost_reply_rate": args.lost_reply_rate, "token_invalidate_every": args.token_invalidate_every,
-        "seed": None if args.seed in (None, "") else int(args.seed), **fault_settings,
-    })
+    plan = FaultPlan.from_dict(
+        {
+            "latency_ms": args.latency_ms,
+            "error_5xx_rate": args.error_5xx_rate,
+            "drop_rate": args.drop_rate,
+            "lost_reply_rate": args.lost_reply_rate,
+            "token_invalidate_every": args.token_invalidate_every,
+            "seed": None if args.seed in (None, "") else int(args.seed),
+            **fault_settings,
+        }
+    )
     return config, plan
 
 
@@ -139,10 +179,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     sockets = [bind(args.host, args.port)] + [bind(args.host, 0) for _ in range(args.extra_ports)]
     logging.getLogger("uvicorn.access").addFilter(RedactPasswords())
-    server = uvicorn.Server(uvicorn.Config(
-        create_app(Sandbox(config, plan)), log_level="info" if args.access_log else "warning",
-        access_log=args.access_log, lifespan="off", timeout_keep_alive=30,
-    ))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(Sandbox(config, plan)),
+            log_level="info" if args.access_log else "warning",
+            access_log=args.access_log,
+            lifespan="off",
+            timeout_keep_alive=30,
+        )
+    )
     for sock in sockets:
         print(f"fptsms-sandbox listening on {url_of(sock)}", flush=True)
     server.run(sockets=sockets)

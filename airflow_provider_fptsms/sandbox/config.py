@@ -60,8 +60,16 @@ class SandboxConfig:
 
     #: scalar settings changeable through PATCH /_sandbox/config
     TUNABLE = (
-        "token_ttl", "duplicate_window", "approval_delay", "send_delay", "dlr_delay", "dlr_failure_rate",
-        "blocked_words", "enforce_windows", "max_message_chars", "fibo_reply_style",
+        "token_ttl",
+        "duplicate_window",
+        "approval_delay",
+        "send_delay",
+        "dlr_delay",
+        "dlr_failure_rate",
+        "blocked_words",
+        "enforce_windows",
+        "max_message_chars",
+        "fibo_reply_style",
     )
 
     def update(self, changes: dict[str, Any]) -> None:

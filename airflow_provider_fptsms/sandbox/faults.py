@@ -67,7 +67,11 @@ class FaultInjector:
     def active(self) -> bool:
         p = self.plan
         return bool(
-            p.latency_ms or p.error_5xx_rate or p.drop_rate or p.lost_reply_rate or p.token_invalidate_every
+            p.latency_ms
+            or p.error_5xx_rate
+            or p.drop_rate
+            or p.lost_reply_rate
+            or p.token_invalidate_every
             or self._script
         )
 

@@ -17,8 +17,7 @@ from airflow_provider_fptsms.sandbox.ledger import Ledger, delivery_fails
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 SOAP_TOTALS = (
-    XML_DECLARATION
-    + '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+    XML_DECLARATION + '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
     'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">'
     '<soap:Body><GetTotalMtResponse xmlns="http://tempuri.org/"><GetTotalMtResult>{totals}</GetTotalMtResult>'
     "</GetTotalMtResponse></soap:Body></soap:Envelope>"
@@ -97,8 +96,15 @@ class FiboSimulator:
         self._recent[key] = now
         self._recent_order.append((now, key))
         self.ledger.add(
-            gateway="fibo", kind="fibo", phone=phone, message_id=str(next(self._ids)), account=account.client_no,
-            brandname=sender, accepted_at=now, request_id=_guid(params.get("smsGUID", "0")), message=message,
+            gateway="fibo",
+            kind="fibo",
+            phone=phone,
+            message_id=str(next(self._ids)),
+            account=account.client_no,
+            brandname=sender,
+            accepted_at=now,
+            request_id=_guid(params.get("smsGUID", "0")),
+            message=message,
         )
         return self.render({"Code": 200, "Message": "Sending...", "Time": ""})
 

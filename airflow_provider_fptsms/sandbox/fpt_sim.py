@@ -184,7 +184,7 @@ class FptSimulator:
             return reject.reply
         now = self.clock.now()
         client_id = token.client.client_id
-        keys = [(client_id, "msg", phone, message)]
+        keys: list[tuple[str, ...]] = [(client_id, "msg", phone, message)]
         if request_id:
             keys.append((client_id, "rid", request_id))
         self._forget_before(now - self.config.duplicate_window)
@@ -280,8 +280,15 @@ class FptSimulator:
         code = base64.b64encode(PARTNER_ID.encode()).decode() + secrets.token_hex(7)[:13]
         self.campaign_names.add((client_id, name))
         self.campaigns[code] = Campaign(
-            code=code, client_id=client_id, name=name, brandname=brandname, message=message,
-            schedule_time=schedule_time, schedule_ts=schedule_ts, quota=quota, segments=segments(message),
+            code=code,
+            client_id=client_id,
+            name=name,
+            brandname=brandname,
+            message=message,
+            schedule_time=schedule_time,
+            schedule_ts=schedule_ts,
+            quota=quota,
+            segments=segments(message),
             created_at=self.clock.now(),
         )
         return 200, {"CampaignCode": code}
@@ -355,8 +362,17 @@ class FptSimulator:
         for phone in accepted:
             campaign.phones.append(phone)
             campaign.telcos.append(phones.telco(phone))
-            add(gateway="fpt", kind="qc", phone=phone, message_id=batch_id + phone, account=campaign.client_id,
-                brandname=campaign.brandname, accepted_at=now, campaign_code=campaign.code, batch_id=batch_id)
+            add(
+                gateway="fpt",
+                kind="qc",
+                phone=phone,
+                message_id=batch_id + phone,
+                account=campaign.client_id,
+                brandname=campaign.brandname,
+                accepted_at=now,
+                campaign_code=campaign.code,
+                batch_id=batch_id,
+            )
         return 200, {"NumMessageSent": needed, "NumRemainQuota": campaign.quota - campaign.used, "BatchId": batch_id}
 
     def campaign_detail(self, body: dict[str, Any]) -> Reply:
@@ -389,9 +405,7 @@ class FptSimulator:
         if sent_at is not None and self.clock.now() >= sent_at:
             final = self.clock.now() >= sent_at + self.config.dlr_delay
             send_time = datetime.fromtimestamp(sent_at, fpt.VN_TZ).strftime("%Y-%m-%d %H:%M:%S")
-            done_time = datetime.fromtimestamp(sent_at + self.config.dlr_delay, fpt.VN_TZ).strftime(
-                "%Y-%m-%d %H:%M:%S"
-            )
+            done_time = datetime.fromtimestamp(sent_at + self.config.dlr_delay, fpt.VN_TZ).strftime("%Y-%m-%d %H:%M:%S")
             batch_of = self._batch_index(campaign)
             for index, (phone, telco) in enumerate(zip(campaign.phones, campaign.telcos, strict=True)):
                 if not final:
@@ -411,9 +425,18 @@ class FptSimulator:
         view = []
         for c in self.campaigns.values():
             state, reason, _ = self.decision(c)
-            view.append({
-                "CampaignCode": c.code, "CampaignName": c.name, "BrandName": c.brandname,
-                "ScheduleTime": c.schedule_time, "Quota": c.quota, "Used": c.used, "Total": len(c.phones),
-                "Batches": len(c.batches), "State": "sent" if self.is_sent(c) else state, "Reason": reason,
-            })
+            view.append(
+                {
+                    "CampaignCode": c.code,
+                    "CampaignName": c.name,
+                    "BrandName": c.brandname,
+                    "ScheduleTime": c.schedule_time,
+                    "Quota": c.quota,
+                    "Used": c.used,
+                    "Total": len(c.phones),
+                    "Batches": len(c.batches),
+                    "State": "sent" if self.is_sent(c) else state,
+                    "Reason": reason,
+                }
+            )
         return view

@@ -114,12 +114,31 @@ class SandboxServer:
 class SandboxProcess:
     """The sandbox as a child process (``fptsms-sandbox``), for work that must not share our GIL."""
 
-    def __init__(self, *args: str, host: str = "127.0.0.1", port: int = 0, env: dict[str, str] | None = None) -> None:
-        self.args = [sys.executable, "-m", "airflow_provider_fptsms.sandbox.cli", "--host", host, "--port", str(port),
-                     *args]
+    def __init__(
+        self,
+        *args: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        extra_ports: int = 0,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.args = [
+            sys.executable,
+            "-m",
+            "airflow_provider_fptsms.sandbox.cli",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--extra-ports",
+            str(extra_ports),
+            *args,
+        ]
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[str] | None = None
+        self.urls: list[str] = []
         self.url = ""
+        self._expected = 1 + extra_ports
 
     def start(self, timeout: float = 30.0) -> SandboxProcess:
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -135,7 +154,9 @@ class SandboxProcess:
             seen.append(line)
             match = READY_LINE.search(line)
             if match:
-                self.url = match.group(1)
+                self.urls.append(match.group(1))
+            if len(self.urls) == self._expected:
+                self.url = self.urls[0]
                 threading.Thread(target=self._drain, daemon=True).start()
                 return self
         self.stop()

@@ -1,0 +1,1 @@
+"""Airflow hooks: connections, sessions, token cache, retries, failover and masking."""

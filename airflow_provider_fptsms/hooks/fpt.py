@@ -1,0 +1,400 @@
+"""``FptSmsHook``: the FPT SMS Brandname API from Airflow (or a notebook) with one connection id.
+
+It owns the I/O the protocol layer leaves out: a keep-alive session, the OAuth2 token cache
+(shared by threads, refreshed before expiry and once on 1011/1012/1013), retries for
+retryable errors only, failover between hosts, and masking of secrets and phones.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from airflow.providers.http.hooks.http import HttpHook
+
+from airflow_provider_fptsms.gateways import fpt
+from airflow_provider_fptsms.gateways.errors import (
+    DuplicateMessageError,
+    InvalidInputError,
+    NetworkError,
+    SmsError,
+    TokenError,
+    mask_phone,
+)
+from airflow_provider_fptsms.hooks._http import HostRotation, base_urls, network_error, new_session, with_retries
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: Refresh a token this long before FPT says it expires.
+REFRESH_MARGIN = 300.0
+
+
+@dataclass(frozen=True)
+class FptSettings:
+    """What a ``fptsms`` connection says, read once per hook."""
+
+    urls: list[str]
+    client_id: str
+    client_secret: str = field(repr=False)
+    scopes: tuple[str, ...]
+    brandname: str | None
+    timeout: float
+    max_attempts: int
+    backoff: float
+    verify: bool
+
+
+@dataclass
+class _Token:
+    value: str = field(repr=False)
+    session_id: str
+    expires_at: float
+
+
+class _TokenCache:
+    """Process-wide tokens per (host, client_id, scopes): one fetch at a time per key, no stampede.
+
+    Each key keeps one ``session_id`` for the process, so parallel workers (other processes)
+    never replace each other's tokens (FPT 1012 is per client + session).
+    """
+
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[str, str, tuple[str, ...]], _Token] = {}
+        self._locks: dict[tuple[str, str, tuple[str, ...]], threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def _lock(self, key: tuple[str, str, tuple[str, ...]]) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+    def get(self, key: tuple[str, str, tuple[str, ...]], fetch: Callable[[str], fpt.Token]) -> _Token:
+        token = self._tokens.get(key)
+        if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
+            return token
+        with self._lock(key):
+            token = self._tokens.get(key)  # another thread may have refreshed while we waited
+            if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
+                return token
+            session_id = token.session_id if token else fpt.new_session_id()
+            fetched = fetch(session_id)
+            token = _Token(fetched.access_token, session_id, time.monotonic() + fetched.expires_in)
+            self._tokens[key] = token
+            return token
+
+    def invalidate(self, key: tuple[str, str, tuple[str, ...]], token: _Token) -> None:
+        """Forget ``token`` unless another thread already replaced it."""
+        with self._lock(key):
+            current = self._tokens.get(key)
+            if current is token:
+                current.expires_at = 0.0
+
+    def clear(self) -> None:
+        with self._guard:
+            self._tokens.clear()
+
+
+TOKENS = _TokenCache()
+
+
+class FptSmsHook(HttpHook):
+    """Talk to FPT SMS Brandname.
+
+    :param fpt_conn_id: a ``fptsms`` connection: host = base URL, login = client_id,
+        password = client_secret; extra ``brandname``, ``scopes``, ``fallback_hosts``, ``timeout``,
+        ``max_attempts``, ``backoff``.
+    """
+
+    conn_name_attr = "fpt_conn_id"
+    default_conn_name = "fptsms_default"
+    conn_type = "fptsms"
+    hook_name = "FPT SMS Brandname"
+
+    def __init__(self, fpt_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(method="POST", http_conn_id=fpt_conn_id, **kwargs)
+        self.fpt_conn_id = fpt_conn_id
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        from airflow_provider_fptsms.get_provider_info import connection_type
+
+        return connection_type(cls.conn_type)["ui-field-behaviour"]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(fpt_conn_id={self.fpt_conn_id!r})"
+
+    # ------------------------------------------------------------------ connection
+
+    @cached_property
+    def settings(self) -> FptSettings:
+        conn = self.get_connection(self.fpt_conn_id)
+        _mask(conn.password)
+        if conn.conn_type not in (self.conn_type, None, ""):
+            raise InvalidInputError(
+                "fpt_conn_id",
+                self.fpt_conn_id,
+                f"is a {conn.conn_type!r} connection, not 'fptsms'",
+                "point fpt_conn_id at a connection of type fptsms",
+            )
+        extra = conn.extra_dejson
+        scopes = extra.get("scopes") or fpt.DEFAULT_SCOPES
+        if isinstance(scopes, str):
+            scopes = scopes.replace(",", " ").split()
+        if not conn.login:
+            raise InvalidInputError("login", conn.login, "is empty", "set the connection login to the client_id")
+        if not conn.password:
+            raise InvalidInputError("password", "***", "is empty", "set the connection password to the client_secret")
+        return FptSettings(
+            urls=base_urls(conn.host, conn.schema, conn.port, extra.get("fallback_hosts")),
+            client_id=conn.login,
+            client_secret=conn.password,
+            scopes=tuple(scopes),
+            brandname=extra.get("brandname") or None,
+            timeout=float(extra.get("timeout", 30)),
+            max_attempts=int(extra.get("max_attempts", 5)),
+            backoff=float(extra.get("backoff", 0.5)),
+            verify=bool(extra.get("verify", True)),
+        )
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        return new_session(verify=self.settings.verify)
+
+    @cached_property
+    def _hosts(self) -> HostRotation:
+        return HostRotation(self.settings.urls)
+
+    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Any:
+        """The keep-alive session (no connection extra is ever sent as a header)."""
+        return self._session
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def _token_key(self) -> tuple[str, str, tuple[str, ...]]:
+        s = self.settings
+        return (s.urls[0], s.client_id, s.scopes)
+
+    def _fetch_token(self, session_id: str) -> fpt.Token:
+        s = self.settings
+        request = fpt.token_request(s.client_id, s.client_secret, s.scopes, session_id)
+        try:
+            token = self._post(request, fpt.parse_token)
+        except SmsError as error:
+            if error.code == 1005:
+                error.next_step += f" (requested scopes: {' '.join(s.scopes)!r})"
+                error.args = (error._render(),)
+            raise
+        _mask(token.access_token)
+        return token
+
+    def _token(self) -> _Token:
+        return TOKENS.get(self._token_key, self._fetch_token)
+
+    def get_token(self, scope: str | None = None) -> str:
+        """A valid access token (cached for the process, shared by threads)."""
+        if scope is not None and scope not in self.settings.scopes:
+            raise InvalidInputError(
+                "scope",
+                scope,
+                f"is not in the connection's scopes {list(self.settings.scopes)}",
+                "add it to the connection extra 'scopes'",
+            )
+        return self._token().value
+
+    def _post(self, request: fpt.FptRequest, parse: Callable[[int, bytes], T]) -> T:
+        url = self._hosts.current + request.path
+        try:
+            reply = self._session.post(url, json=request.body, timeout=self.settings.timeout)
+        except requests.RequestException as exc:
+            self._hosts.failed(url)
+            raise network_error(exc, fpt.GATEWAY, url) from None
+        if reply.status_code >= 500:
+            self._hosts.failed(url)
+        return parse(reply.status_code, reply.content)
+
+    def _call(
+        self, build: Callable[[str, str], fpt.FptRequest], parse: Callable[[int, bytes], T], *, idempotent: bool
+    ) -> T:
+        """Authenticated call: replay once with a fresh token on 1011/1012/1013, retry what may be retried.
+
+        Non-idempotent calls (create/push campaign) are replayed only when the request
+        surely never reached FPT; otherwise the error goes up for the caller to reconcile.
+        """
+
+        def attempt() -> T:
+            token = self._token()
+            try:
+                return self._post(build(token.value, token.session_id), parse)
+            except TokenError:
+                TOKENS.invalidate(self._token_key, token)
+                fresh = self._token()
+                return self._post(build(fresh.value, fresh.session_id), parse)
+
+        def retry_if(exc: BaseException) -> bool:
+            if not (isinstance(exc, SmsError) and exc.retryable):
+                return False
+            return idempotent or (isinstance(exc, NetworkError) and not exc.request_sent)
+
+        s = self.settings
+        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=retry_if)
+
+    def _brandname(self, brandname: str | None) -> str:
+        chosen = brandname or self.settings.brandname
+        if not chosen:
+            raise InvalidInputError(
+                "brandname", chosen, "is not set", "pass brandname= or set the connection extra 'brandname'"
+            )
+        return chosen
+
+    # ------------------------------------------------------------------ CSKH
+
+    def send_cskh(
+        self,
+        phone: str,
+        message: str,
+        *,
+        brandname: str | None = None,
+        request_id: str | None = None,
+        international: bool = False,
+    ) -> dict[str, Any]:
+        """Send one customer-care message. A 2501 reply for our ``request_id`` means already sent.
+
+        Returns ``{"status": "sent" | "already_sent", "message_id", "telco", "phone" (masked), "request_id"}``.
+        """
+        chosen = self._brandname(brandname)
+        phone = str(phone).strip()
+        try:
+            receipt = self._call(
+                lambda token, session: fpt.cskh_request(
+                    token, session, chosen, phone, message, request_id, international=international
+                ),
+                fpt.parse_cskh,
+                idempotent=request_id is not None,
+            )
+        except DuplicateMessageError:
+            if request_id is None:
+                raise
+            log.info("CSKH to %s already accepted (RequestId %s)", mask_phone(phone), request_id)
+            return {
+                "status": "already_sent",
+                "message_id": None,
+                "telco": None,
+                "phone": mask_phone(phone),
+                "request_id": request_id,
+            }
+        log.info("CSKH to %s accepted: MessageId %s (%s)", mask_phone(phone), receipt.message_id, receipt.telco)
+        return {
+            "status": "sent",
+            "message_id": receipt.message_id,
+            "telco": receipt.telco,
+            "phone": mask_phone(phone),
+            "request_id": request_id,
+        }
+
+    # ------------------------------------------------------------------ QC campaigns
+
+    def create_campaign(
+        self, name: str, message: str, schedule_time: str | datetime, quota: int, *, brandname: str | None = None
+    ) -> str:
+        """Create a QC campaign; returns its CampaignCode. Not replayed once it may have reached FPT."""
+        chosen = self._brandname(brandname)
+        code = self._call(
+            lambda token, session: fpt.create_campaign_request(
+                token, session, name, chosen, message, schedule_time, quota
+            ),
+            fpt.parse_campaign_created,
+            idempotent=False,
+        )
+        log.info("Created QC campaign %r: %s (quota %d)", name, code, quota)
+        return code
+
+    def push_campaign(self, campaign_code: str, phones: Sequence[str]) -> dict[str, Any]:
+        """Push one chunk of phones; returns NumMessageSent, NumRemainQuota, BatchId."""
+        chunk = [str(p).strip() for p in phones]
+        receipt = self._call(
+            lambda token, session: fpt.push_campaign_request(token, session, campaign_code, chunk),
+            fpt.parse_push,
+            idempotent=False,
+        )
+        log.info(
+            "Pushed %d phones to %s: batch %s, %d quota left",
+            len(chunk),
+            campaign_code,
+            receipt.batch_id,
+            receipt.num_remain_quota,
+        )
+        return {
+            "NumMessageSent": receipt.num_message_sent,
+            "NumRemainQuota": receipt.num_remain_quota,
+            "BatchId": receipt.batch_id,
+        }
+
+    def campaign_status(self, campaign_code: str) -> fpt.CampaignStatus:
+        return self._call(
+            lambda token, _session: fpt.campaign_detail_request(token, campaign_code),
+            lambda status, body: fpt.parse_campaign_detail(status, body, campaign_code),
+            idempotent=True,
+        )
+
+    def delivery_report(self, campaign_code: str) -> list[fpt.DeliveryRecord]:
+        return self._call(
+            lambda token, _session: fpt.delivery_report_request(token, campaign_code),
+            fpt.parse_delivery_report,
+            idempotent=True,
+        )
+
+    def download_delivery_report(self, campaign_code: str, path: str | Path) -> int:
+        """Stream the raw ``dlr-ads`` CSV to ``path`` (flat memory); returns the number of data rows."""
+        target = Path(path)
+
+        def fetch() -> int:
+            token = self._token()
+            request = fpt.delivery_report_request(token.value, campaign_code)
+            url = self._hosts.current + request.path
+            try:
+                with self._session.post(url, json=request.body, timeout=self.settings.timeout, stream=True) as reply:
+                    if reply.status_code != 200 or "json" in reply.headers.get("content-type", ""):
+                        fpt.parse_delivery_report(reply.status_code, reply.content)  # raises the typed error
+                    lines = 0
+                    with target.open("wb") as out:
+                        for chunk in reply.iter_content(chunk_size=1 << 16):
+                            out.write(chunk)
+                            lines += chunk.count(b"\n")
+                    return max(lines - 1, 0)
+            except requests.RequestException as exc:
+                self._hosts.failed(url)
+                raise network_error(exc, fpt.GATEWAY, url) from None
+
+        s = self.settings
+        return with_retries(fetch, max_attempts=s.max_attempts, backoff=s.backoff)
+
+    # ------------------------------------------------------------------ UI
+
+    def test_connection(self) -> tuple[bool, str]:
+        """The connection form's Test button: ask for a token with the configured scopes."""
+        try:
+            # A session of its own: checks the secret without replacing a running worker's token.
+            self._fetch_token(fpt.new_session_id())
+        except SmsError as error:
+            return False, str(error)
+        return True, f"Connected to {self.settings.urls[0]}; token granted for {' '.join(self.settings.scopes)}"
+
+
+def _mask(secret: str | None) -> None:
+    """Register a secret with Airflow's masker so it never shows in task logs."""
+    if not secret:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - outside a full Airflow install
+        return
+    mask_secret(secret)
