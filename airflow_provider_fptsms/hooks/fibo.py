@@ -111,14 +111,15 @@ class FiboSmsHook(HttpHook):
 
     def _get(self, request: fibo.FiboRequest, parse: Callable[[bytes, int], T], *, idempotent: bool) -> T:
         def attempt() -> T:
-            url = self._hosts.current + request.path
+            base = self._hosts.current
+            url = base + request.path
             try:
                 reply = self._session.get(url, params=request.params, timeout=self.settings.timeout)
             except requests.RequestException as exc:
-                self._hosts.failed(url)
+                self._hosts.failed(base)
                 raise network_error(exc, fibo.GATEWAY, url) from None  # the exception text holds the password
             if reply.status_code >= 500:
-                self._hosts.failed(url)
+                self._hosts.failed(base)
             return parse(reply.content, reply.status_code)
 
         def retry_if(exc: BaseException) -> bool:

@@ -211,14 +211,15 @@ class FptSmsHook(HttpHook):
         return self._token().value
 
     def _post(self, request: fpt.FptRequest, parse: Callable[[int, bytes], T]) -> T:
-        url = self._hosts.current + request.path
+        base = self._hosts.current
+        url = base + request.path
         try:
             reply = self._session.post(url, json=request.body, timeout=self.settings.timeout)
         except requests.RequestException as exc:
-            self._hosts.failed(url)
+            self._hosts.failed(base)
             raise network_error(exc, fpt.GATEWAY, url) from None
         if reply.status_code >= 500:
-            self._hosts.failed(url)
+            self._hosts.failed(base)
         return parse(reply.status_code, reply.content)
 
     def _call(
@@ -359,7 +360,8 @@ class FptSmsHook(HttpHook):
         def fetch() -> int:
             token = self._token()
             request = fpt.delivery_report_request(token.value, campaign_code)
-            url = self._hosts.current + request.path
+            base = self._hosts.current
+            url = base + request.path
             try:
                 with self._session.post(url, json=request.body, timeout=self.settings.timeout, stream=True) as reply:
                     if reply.status_code != 200 or "json" in reply.headers.get("content-type", ""):
@@ -371,7 +373,7 @@ class FptSmsHook(HttpHook):
                             lines += chunk.count(b"\n")
                     return max(lines - 1, 0)
             except requests.RequestException as exc:
-                self._hosts.failed(url)
+                self._hosts.failed(base)
                 raise network_error(exc, fpt.GATEWAY, url) from None
 
         s = self.settings

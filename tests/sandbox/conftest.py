@@ -22,15 +22,24 @@ class FptClient:
         return self.http.post(self.url + path, json=body, timeout=10)
 
     def token(self, session_id: str | None = None, scopes: tuple[str, ...] = fpt.DEFAULT_SCOPES) -> str:
-        request = fpt.token_request(DEFAULT_FPT_CLIENT_ID, DEFAULT_FPT_CLIENT_SECRET, scopes,
-                                    session_id or self.session_id)
+        request = fpt.token_request(
+            DEFAULT_FPT_CLIENT_ID, DEFAULT_FPT_CLIENT_SECRET, scopes, session_id or self.session_id
+        )
         reply = self.post(request.path, request.body)
         return fpt.parse_token(reply.status_code, reply.content).access_token
 
-    def send(self, token: str, phone: str, message: str, request_id: str | None = None,
-             brandname: str = "SANDBOX", international: bool = False) -> requests.Response:
-        request = fpt.cskh_request(token, self.session_id, brandname, phone, message, request_id,
-                                   international=international)
+    def send(
+        self,
+        token: str,
+        phone: str,
+        message: str,
+        request_id: str | None = None,
+        brandname: str = "SANDBOX",
+        international: bool = False,
+    ) -> requests.Response:
+        request = fpt.cskh_request(
+            token, self.session_id, brandname, phone, message, request_id, international=international
+        )
         return self.post(request.path, request.body)
 
     def create(self, token: str, name: str, message: str, schedule: str, quota: int) -> requests.Response:

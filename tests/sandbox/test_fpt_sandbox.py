@@ -41,12 +41,36 @@ def test_token_reply_has_the_manual_shape(client: FptClient) -> None:
 @pytest.mark.parametrize(
     ("body", "code"),
     [
-        ({"client_id": "sandbox-client", "client_secret": "wrong", "scope": "send_brandname", "session_id": "s",
-          "grant_type": "client_credentials"}, 1008),
-        ({"client_id": "sandbox-client", "client_secret": "sandbox-secret", "scope": "send_everything",
-          "session_id": "s", "grant_type": "client_credentials"}, 1005),
-        ({"client_id": "sandbox-client", "client_secret": "sandbox-secret", "scope": "send_brandname",
-          "session_id": "s", "grant_type": "password"}, 1009),
+        (
+            {
+                "client_id": "sandbox-client",
+                "client_secret": "wrong",
+                "scope": "send_brandname",
+                "session_id": "s",
+                "grant_type": "client_credentials",
+            },
+            1008,
+        ),
+        (
+            {
+                "client_id": "sandbox-client",
+                "client_secret": "sandbox-secret",
+                "scope": "send_everything",
+                "session_id": "s",
+                "grant_type": "client_credentials",
+            },
+            1005,
+        ),
+        (
+            {
+                "client_id": "sandbox-client",
+                "client_secret": "sandbox-secret",
+                "scope": "send_brandname",
+                "session_id": "s",
+                "grant_type": "password",
+            },
+            1009,
+        ),
         ({"client_id": "sandbox-client"}, 1001),
     ],
 )
@@ -118,8 +142,15 @@ def test_duplicates_within_window(client: FptClient, fptsms_sandbox: SandboxHand
         ("0912345678", "x" * 700, "SANDBOX", ContentError, 4),
     ],
 )
-def test_cskh_rejections(client: FptClient, fptsms_sandbox: SandboxHandle, phone: str, message: str,
-                         brandname: str, cls: type[Exception], code: int) -> None:
+def test_cskh_rejections(
+    client: FptClient,
+    fptsms_sandbox: SandboxHandle,
+    phone: str,
+    message: str,
+    brandname: str,
+    cls: type[Exception],
+    code: int,
+) -> None:
     reply = client.send(client.token(), phone, message, brandname=brandname)
     with pytest.raises(cls) as caught:
         fpt.parse_cskh(reply.status_code, reply.content)
@@ -129,8 +160,13 @@ def test_cskh_rejections(client: FptClient, fptsms_sandbox: SandboxHandle, phone
 
 def test_message_must_be_base64(client: FptClient) -> None:
     token = client.token()
-    body = {"access_token": token, "session_id": "s", "BrandName": "SANDBOX", "Phone": "0912345678",
-            "Message": "not base64!"}
+    body = {
+        "access_token": token,
+        "session_id": "s",
+        "BrandName": "SANDBOX",
+        "Phone": "0912345678",
+        "Message": "not base64!",
+    }
     assert _error(client.post("/api/push-brandname-otp", body))[0] == 8
 
 
@@ -147,7 +183,7 @@ def test_international(client: FptClient, fptsms_sandbox: SandboxHandle) -> None
 def test_bad_requests_get_the_manual_shape(client: FptClient, raw: bytes) -> None:
     for path in ("/api/push-brandname-otp", "/api/create-campaign", "/oauth2/token", "/api/dlr-ads"):
         reply = client.http.post(client.url + path, data=raw, headers={"Content-Type": "application/json"})
-        code, description = _error(reply)
+        code, _ = _error(reply)
         assert reply.status_code >= 400 and isinstance(code, int) and "Traceback" not in reply.text
 
 
@@ -180,8 +216,15 @@ def test_campaign_rules(client: FptClient) -> None:
     assert client.create(token, "promo-1", "Giam 50%", _slot(), 10).status_code == 200
     reply = client.create(token, "promo-1", "Giam 50%", _slot(), 10)
     assert _error(reply) == (1014, "Campaign name already exists.")
-    long_name = {"access_token": token, "session_id": "s", "CampaignName": "x" * 33, "BrandName": "SANDBOX",
-                 "Message": "m", "ScheduleTime": _slot(), "Quota": 1}
+    long_name = {
+        "access_token": token,
+        "session_id": "s",
+        "CampaignName": "x" * 33,
+        "BrandName": "SANDBOX",
+        "Message": "m",
+        "ScheduleTime": _slot(),
+        "Quota": 1,
+    }
     assert _error(client.post("/api/create-campaign", long_name))[0] == 1014
     for schedule in ("2030/01/01 09:00", _slot(hour=12), _slot(hour=21), _slot(days=-1)):
         body = {**long_name, "CampaignName": f"n-{schedule}"[:32], "ScheduleTime": schedule}
@@ -198,8 +241,10 @@ def test_campaign_lifecycle(client: FptClient, fptsms_sandbox: SandboxHandle) ->
     code = fpt.parse_campaign_created(*_status_body(client.create(token, "life", "Khuyen mai", schedule, 5)))
 
     def push(phones: str) -> requests.Response:  # a fresh token each time: the clock jumps days ahead
-        return client.post("/api/push-brandname-ads", {"access_token": client.token(), "session_id": "s",
-                                                       "CampaignCode": code, "PhoneList": phones})
+        return client.post(
+            "/api/push-brandname-ads",
+            {"access_token": client.token(), "session_id": "s", "CampaignCode": code, "PhoneList": phones},
+        )
 
     def detail() -> fpt.CampaignStatus:
         reply = client.post("/api/detail-ads", {"access_token": client.token(), "CampaignCode": code})
@@ -238,8 +283,10 @@ def test_campaign_rejected_for_blocked_word(client: FptClient, fptsms_sandbox: S
     reply = client.post("/api/detail-ads", {"access_token": token, "CampaignCode": code})
     status = fpt.parse_campaign_detail(reply.status_code, reply.content)
     assert status.rejected and "xo so" in (status.reason or "")
-    push = client.post("/api/push-brandname-ads", {"access_token": token, "session_id": "s", "CampaignCode": code,
-                                                   "PhoneList": "0912345678"})
+    push = client.post(
+        "/api/push-brandname-ads",
+        {"access_token": token, "session_id": "s", "CampaignCode": code, "PhoneList": "0912345678"},
+    )
     assert _error(push) == (1014, "Campaign was not approved.")
 
 
@@ -247,8 +294,10 @@ def test_send_delay_replaces_schedule_time_for_demos(client: FptClient, fptsms_s
     fptsms_sandbox.admin.configure(approval_delay=0, send_delay=0, dlr_delay=0)
     token = client.token()
     code = client.create(token, "fast", "Khuyen mai", _slot(days=30), 5).json()["CampaignCode"]
-    client.post("/api/push-brandname-ads", {"access_token": token, "session_id": "s", "CampaignCode": code,
-                                            "PhoneList": "0912345678"})
+    client.post(
+        "/api/push-brandname-ads",
+        {"access_token": token, "session_id": "s", "CampaignCode": code, "PhoneList": "0912345678"},
+    )
     reply = client.post("/api/detail-ads", {"access_token": token, "CampaignCode": code})
     assert fpt.parse_campaign_detail(reply.status_code, reply.content).is_sent
 
@@ -260,5 +309,15 @@ def test_campaign_of_another_client_is_not_visible(client: FptClient) -> None:
 
 def test_wrong_credentials_never_leak_a_stack_trace(client: FptClient) -> None:
     with pytest.raises(AuthError):
-        _raise(client.post("/oauth2/token", {"client_id": "x", "client_secret": "y", "scope": "send_brandname",
-                                             "session_id": "s", "grant_type": "client_credentials"}))
+        _raise(
+            client.post(
+                "/oauth2/token",
+                {
+                    "client_id": "x",
+                    "client_secret": "y",
+                    "scope": "send_brandname",
+                    "session_id": "s",
+                    "grant_type": "client_credentials",
+                },
+            )
+        )

@@ -28,8 +28,13 @@ def test_send_request_uses_manual_names_and_hides_password() -> None:
     request = fibo.send_masked_sms_request("CL1609110001", "s3cret", "BRAND", "0912345678", "Xin chào")
     assert request.path == "/Service.aspx/SendMaskedSMS"
     assert request.params == {
-        "clientNo": "CL1609110001", "clientPass": "s3cret", "senderName": "BRAND", "phoneNumber": "0912345678",
-        "smsMessage": "Xin chào", "smsGUID": "0", "serviceType": "0",
+        "clientNo": "CL1609110001",
+        "clientPass": "s3cret",
+        "senderName": "BRAND",
+        "phoneNumber": "0912345678",
+        "smsMessage": "Xin chào",
+        "smsGUID": "0",
+        "serviceType": "0",
     }
     assert "s3cret" not in repr(request)
 
@@ -45,11 +50,24 @@ def test_status_totals_request() -> None:
     assert request.params == {"Username": "CL1", "Password": "pw"}
 
 
-@pytest.mark.parametrize(("field", "kwargs"), [("clientNo", {"client_no": ""}), ("clientPass", {"client_pass": ""}),
-                                               ("senderName", {"sender_name": ""}), ("smsMessage", {"message": " "})])
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("clientNo", {"client_no": ""}),
+        ("clientPass", {"client_pass": ""}),
+        ("senderName", {"sender_name": ""}),
+        ("smsMessage", {"message": " "}),
+    ],
+)
 def test_send_request_refuses_empty_fields(field: str, kwargs: dict[str, str]) -> None:
-    args = {"client_no": "CL1", "client_pass": "pw", "sender_name": "B", "phone": "0912345678", "message": "hi",
-            **kwargs}
+    args = {
+        "client_no": "CL1",
+        "client_pass": "pw",
+        "sender_name": "B",
+        "phone": "0912345678",
+        "message": "hi",
+        **kwargs,
+    }
     with pytest.raises(InvalidInputError) as caught:
         fibo.send_masked_sms_request(**args)
     assert caught.value.field == field and "pw" not in str(caught.value)
@@ -77,16 +95,21 @@ def test_balance_as_bare_number_string() -> None:
 
 
 def test_send_success_and_errors() -> None:
-    ok = fibo.parse_sms_reply("<string><SMS> <Code>200</Code> <Message>Sending...</Message>\n<Time></Time></SMS></string>")
+    ok = fibo.parse_sms_reply(
+        "<string><SMS> <Code>200</Code> <Message>Sending...</Message>\n<Time></Time></SMS></string>"
+    )
     assert ok.code == 200 and ok.message == "Sending..."
     with pytest.raises(BrandnameError) as caught:
-        fibo.parse_sms_reply("<string><SMS> <Code>5</Code> <Message>Send MT Error!...</Message><Time></Time></SMS></string>")
+        fibo.parse_sms_reply(
+            "<string><SMS> <Code>5</Code> <Message>Send MT Error!...</Message><Time></Time></SMS></string>"
+        )
     assert caught.value.gateway_text == "Send MT Error!..."
     with pytest.raises(AuthError):
         fibo.parse_balance("<string><SMS> <Code>3</Code> <Message>Get Balance Error!...</Message></SMS></string>")
     with pytest.raises(InvalidPhoneError):
-        fibo.parse_sms_reply(escape("<SMS><Code>10</Code></SMS>").join(['<string xmlns="http://tempuri.org/">',
-                                                                         "</string>"]))
+        fibo.parse_sms_reply(
+            escape("<SMS><Code>10</Code></SMS>").join(['<string xmlns="http://tempuri.org/">', "</string>"])
+        )
     with pytest.raises(QuotaError):
         fibo.parse_sms_reply("<SMS><Code>14</Code></SMS>")
     with pytest.raises(UnknownGatewayError):
@@ -107,8 +130,11 @@ def test_send_success_and_errors() -> None:
             200,
             MalformedReplyError,
         ),
-        ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><string>&e;</string>', 200,
-         MalformedReplyError),
+        (
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><string>&e;</string>',
+            200,
+            MalformedReplyError,
+        ),
     ],
 )
 def test_garbage_and_hostile_replies(body: str, status: int, cls: type[Exception]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -59,7 +60,7 @@ def test_international_path_and_optional_request_id() -> None:
     ],
 )
 def test_cskh_request_refuses_bad_input(kwargs: dict[str, str], field: str) -> None:
-    args = {"brandname": "FTI", "phone": "84912345678", "message": "hi", "request_id": None, **kwargs}
+    args: dict[str, Any] = {"brandname": "FTI", "phone": "84912345678", "message": "hi", "request_id": None, **kwargs}
     with pytest.raises(InvalidInputError) as caught:
         fpt.cskh_request("tok", "sess", **args)
     assert caught.value.field == field
@@ -71,7 +72,13 @@ def test_create_campaign_plain_message_and_schedule_format() -> None:
     assert request.body["Message"] == "Giảm 50%"  # QC is not Base64
     assert request.body["ScheduleTime"] == "2021-06-18 09:00" and request.body["Quota"] == 1000
     assert set(request.body) == {
-        "access_token", "session_id", "CampaignName", "BrandName", "Message", "ScheduleTime", "Quota"
+        "access_token",
+        "session_id",
+        "CampaignName",
+        "BrandName",
+        "Message",
+        "ScheduleTime",
+        "Quota",
     }
 
 
@@ -132,8 +139,14 @@ def test_error_in_a_200_reply_is_still_an_error() -> None:
 
 
 def test_parse_cskh_sample() -> None:
-    sample = {"MessageId": "491785", "Phone": "84848486687", "BrandName": "FTI", "Message": "x",
-              "PartnerId": "2215", "Telco": "vina"}
+    sample = {
+        "MessageId": "491785",
+        "Phone": "84848486687",
+        "BrandName": "FTI",
+        "Message": "x",
+        "PartnerId": "2215",
+        "Telco": "vina",
+    }
     receipt = fpt.parse_cskh(200, json.dumps(sample))
     assert receipt.message_id == "491785" and receipt.telco == "vina" and "84848486687" not in repr(receipt)
 
@@ -146,18 +159,37 @@ def test_parse_push_and_numbers_as_strings() -> None:
 
 
 def test_parse_campaign_detail_states() -> None:
-    approved = fpt.parse_campaign_detail(200, json.dumps({
-        "CampaignCode": "C1", "Total": "2", "Quota": "10", "IsSent": "0", "SendingTime": "2021-06-18 09:00",
-        "StatusDetail": {"Status": "1", "Reason": ""},
-    }))
+    approved = fpt.parse_campaign_detail(
+        200,
+        json.dumps(
+            {
+                "CampaignCode": "C1",
+                "Total": "2",
+                "Quota": "10",
+                "IsSent": "0",
+                "SendingTime": "2021-06-18 09:00",
+                "StatusDetail": {"Status": "1", "Reason": ""},
+            }
+        ),
+    )
     assert (approved.total, approved.quota, approved.approved, approved.rejected) == (2, 10, True, False)
     assert approved.state == "approved"
-    rejected = fpt.parse_campaign_detail(200, json.dumps({
-        "CampaignCode": "C1", "Total": "0", "Quota": "10", "IsSent": "0",
-        "StatusDetail": {"Status": "0", "Reason": "Nội dung chứa từ khóa bị chặn"},
-    }))
+    rejected = fpt.parse_campaign_detail(
+        200,
+        json.dumps(
+            {
+                "CampaignCode": "C1",
+                "Total": "0",
+                "Quota": "10",
+                "IsSent": "0",
+                "StatusDetail": {"Status": "0", "Reason": "Nội dung chứa từ khóa bị chặn"},
+            }
+        ),
+    )
     assert rejected.rejected and rejected.reason == "Nội dung chứa từ khóa bị chặn" and rejected.state == "rejected"
-    pending = fpt.parse_campaign_detail(200, b'{"Total": 0, "Quota": 5, "IsSent": 0, "StatusDetail": {"Status": 0}}', "C9")
+    pending = fpt.parse_campaign_detail(
+        200, b'{"Total": 0, "Quota": 5, "IsSent": 0, "StatusDetail": {"Status": 0}}', "C9"
+    )
     assert pending.state == "pending_approval" and pending.campaign_code == "C9"
     sent = fpt.parse_campaign_detail(200, b'{"Total": 3, "Quota": 5, "IsSent": "1", "StatusDetail": [{"Status": "1"}]}')
     assert sent.is_sent and sent.state == "sent"
@@ -203,8 +235,14 @@ def test_delivery_report_errors() -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("1", "delivered"), ("DELIVRD", "delivered"), ("0", "failed"), ("2", "pending"), ("-11", "pending"),
-     ("weird", "unknown")],
+    [
+        ("1", "delivered"),
+        ("DELIVRD", "delivered"),
+        ("0", "failed"),
+        ("2", "pending"),
+        ("-11", "pending"),
+        ("weird", "unknown"),
+    ],
 )
 def test_dlr_status_words(value: str, expected: str) -> None:
     assert fpt.normalise_dlr_status(value) == expected

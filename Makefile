@@ -1,0 +1,48 @@
+# Two commands do all the set-up on a machine with only Python 3.11 and make:
+#   make demo   - the example DAG end to end against the local sandbox
+#   make test   - ruff, mypy and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
+UV_VERSION := 0.13.8
+
+.PHONY: venv test lint typecheck pytest demo bench soak sandbox lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/lock.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: venv
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test: lint typecheck pytest
+
+demo: venv
+	$(BIN)/python scripts/demo.py
+
+bench: venv
+	$(BIN)/python -m benchmarks
+
+sandbox: venv
+	$(BIN)/fptsms-sandbox --port 8765
+
+# Re-pin every dependency (needs the package index); commit requirements/lock.txt afterwards.
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra sandbox --python-version 3.11 -o requirements/lock.txt
+
+clean:
+	rm -rf $(VENV) .demo .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,102 @@
+"""FiboSmsHook against the sandbox: both path styles, errors, retries, and the password never shown."""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from airflow_provider_fptsms.gateways.errors import (
+    AuthError,
+    DuplicateMessageError,
+    InvalidInputError,
+    NetworkError,
+    QuotaError,
+)
+from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
+from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
+
+pytestmark = pytest.mark.usefixtures("fibo_conn")
+
+
+@pytest.mark.parametrize("service_path", [None, "/service.asmx", "/Service.aspx"])
+def test_send_and_balance(fptsms_sandbox: SandboxHandle, fibo_conn: Any, service_path: str | None) -> None:
+    fibo_conn(extra={"service_path": service_path})
+    hook = FiboSmsHook()
+    assert hook.get_balance() == Decimal(1_000_000)
+    result = hook.send_sms("0912345678", "Cảnh báo: DAG lỗi")
+    assert result == {"status": "sent", "code": 200, "phone": "0912***678", "sms_guid": None}
+    assert hook.get_balance() == Decimal(999_999)  # one UCS-2 segment at price 1
+    requested = fptsms_sandbox.admin.requests()
+    expected_path = (service_path or "/Service.aspx") + "/SendMaskedSMS"
+    assert requested[expected_path] == 1
+
+
+def test_status_totals(fptsms_sandbox: SandboxHandle) -> None:
+    hook = FiboSmsHook()
+    hook.send_sms("0912345678", "a")
+    totals = hook.status_totals()
+    assert (totals.success, totals.failed, totals.pending) == (0, 0, 1)
+
+
+def test_errors_are_typed(fptsms_sandbox: SandboxHandle, fibo_conn: Any) -> None:
+    hook = FiboSmsHook()
+    hook.send_sms("0912345678", "same")
+    with pytest.raises(DuplicateMessageError):
+        hook.send_sms("0912345678", "same")
+    fptsms_sandbox.admin.set_fibo_balance("CL0000000001", 0)
+    with pytest.raises(QuotaError):
+        hook.send_sms("0912345678", "other")
+    fibo_conn(password="wrong-fibo-pass")
+    with pytest.raises(AuthError) as caught:
+        FiboSmsHook().get_balance()
+    assert "wrong-fibo-pass" not in str(caught.value)
+
+
+def test_lost_reply_with_guid_is_recognised(fptsms_sandbox: SandboxHandle) -> None:
+    fptsms_sandbox.admin.set_faults(script=["lost_reply"], paths=["/Service.aspx/SendMaskedSMS"])
+    result = FiboSmsHook().send_sms("0912345678", "alert", sms_guid="dag-run-1")
+    assert result["status"] == "already_sent"
+    assert fptsms_sandbox.admin.summary()["total"] == 1
+
+
+def test_lost_reply_without_guid_is_not_replayed(fptsms_sandbox: SandboxHandle) -> None:
+    fptsms_sandbox.admin.set_faults(script=["lost_reply"], paths=["/Service.aspx/SendMaskedSMS"])
+    with pytest.raises(NetworkError):
+        FiboSmsHook().send_sms("0912345678", "alert")
+    assert fptsms_sandbox.admin.summary()["total"] == 1
+
+
+def test_reads_retry_through_5xx(fptsms_sandbox: SandboxHandle) -> None:
+    fptsms_sandbox.admin.set_faults(script=["error_5xx", "drop", "error_5xx"])
+    assert FiboSmsHook().get_balance() == Decimal(1_000_000)
+
+
+def test_test_connection(fibo_conn: Any) -> None:
+    ok, message = FiboSmsHook().test_connection()
+    assert ok and "balance 1000000" in message
+    fibo_conn(password="nope-nope")
+    ok, message = FiboSmsHook().test_connection()
+    assert not ok and "nope-nope" not in message
+
+
+def test_wrong_connection_type_and_missing_sender(fibo_conn: Any) -> None:
+    fibo_conn(conn_type="fptsms")
+    with pytest.raises(InvalidInputError, match="fibo_conn_id"):
+        FiboSmsHook().get_balance()
+    fibo_conn(extra={"sender_name": None})
+    with pytest.raises(InvalidInputError, match="sender_name"):
+        FiboSmsHook().send_sms("0912345678", "x")
+
+
+def test_password_never_logged(
+    fptsms_sandbox: SandboxHandle, dead_url: str, fibo_conn: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fibo_conn(host=dead_url)
+    with pytest.raises(NetworkError) as caught:
+        FiboSmsHook().get_balance()
+    text = str(caught.value) + repr(FiboSmsHook().settings) + "\n".join(r.getMessage() for r in caplog.records)
+    assert "sandbox-pass" not in text and "clientPass" not in text
