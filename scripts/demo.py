@@ -54,7 +54,8 @@ def main() -> int:
         env = {**airflow_env(home), **connection_env(sandbox.url)}
         run("airflow db migrate", [airflow, "db", "migrate"], env, log)
         run(f"airflow dags test {DAG_ID}", [airflow, "dags", "test", DAG_ID], env, log)
-        runs = json.loads(run("airflow dags list-runs", [airflow, "dags", "list-runs", DAG_ID, "-o", "json"], env, log))
+        listing = run("airflow dags list-runs", [airflow, "dags", "list-runs", DAG_ID, "-o", "json"], env, log)
+        runs = json.loads(next((line for line in listing.splitlines() if line.startswith("[")), "[]"))
         state = runs[0]["state"] if runs else "missing"
         print(f"  {'DAG run state':<34} {state}")
         admin = SandboxClient(sandbox.url)
