@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 
-from airflow_provider_fptsms.gateways.errors import InvalidInputError, NetworkError, SmsError
+from airflow_provider_fptsms.gateways.errors import InvalidInputError, NetworkError, SmsError, TokenError
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -31,6 +32,95 @@ PROVIDER_EXTRAS = frozenset(
         "verify",
     }
 )
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    """What a connection says, read and checked once per hook (secrets kept out of ``repr``)."""
+
+    conn_id: str
+    urls: tuple[str, ...]
+    login: str
+    password: str = field(repr=False)
+    extra: dict[str, Any] = field(repr=False)
+    timeout: float
+    max_attempts: int
+    backoff: float
+    verify: bool
+
+
+S = TypeVar("S", bound=GatewaySettings)
+
+
+def read_settings(
+    cls: type[S], conn: Any, *, conn_id_field: str, conn_type: str, login_means: str, password_means: str
+) -> S:
+    """Check a connection before any call: right type, credentials present, a host."""
+    if conn.conn_type not in (conn_type, None, ""):
+        raise InvalidInputError(
+            conn_id_field,
+            conn.conn_id,
+            f"is a {conn.conn_type!r} connection, not {conn_type!r}",
+            f"point {conn_id_field} at a connection of type {conn_type}",
+        )
+    if not conn.login:
+        raise InvalidInputError("login", conn.login, "is empty", f"set the connection login to the {login_means}")
+    if not conn.password:
+        raise InvalidInputError("password", "***", "is empty", f"set the connection password to the {password_means}")
+    extra = conn.extra_dejson
+    return cls(
+        conn_id=conn.conn_id,
+        urls=tuple(base_urls(conn.host, conn.schema, conn.port, extra.get("fallback_hosts"))),
+        login=conn.login,
+        password=conn.password,
+        extra=extra,
+        timeout=float(extra.get("timeout") or 30),
+        max_attempts=int(extra.get("max_attempts") or 5),
+        backoff=float(extra.get("backoff") if extra.get("backoff") is not None else 0.5),
+        verify=bool(extra.get("verify", True)),
+    )
+
+
+def mask(secret: str | None) -> None:
+    """Register a secret with Airflow's masker so it never shows in task logs."""
+    if not secret:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - outside a full Airflow install
+        return
+    mask_secret(secret)
+
+
+def retry_policy(
+    *, max_attempts: int, backoff: float, retry_if: Callable[[BaseException], bool] | None = None
+) -> dict[str, Any]:
+    """Tenacity arguments shared by sync and async hooks: retryable errors only, backoff with jitter."""
+    should_retry = retry_if or (lambda exc: isinstance(exc, SmsError) and exc.retryable)
+    return {
+        "retry": tenacity.retry_if_exception(should_retry),
+        "stop": tenacity.stop_after_attempt(max(1, max_attempts)),
+        "wait": tenacity.wait_random_exponential(multiplier=backoff, max=max(backoff * 32, backoff)),
+        "before_sleep": _log_retry,
+        "reraise": True,
+    }
+
+
+def replayable(idempotent: bool) -> Callable[[BaseException], bool]:
+    """Retry rule: idempotent calls on any retryable error; others only if the request never left.
+
+    A token refused again right after its refresh (another caller refreshed in between) is
+    retried too: the gateway refused the request, so nothing was sent.
+    """
+
+    def retry_if(exc: BaseException) -> bool:
+        if isinstance(exc, TokenError):
+            return True
+        if not (isinstance(exc, SmsError) and exc.retryable):
+            return False
+        return idempotent or (isinstance(exc, NetworkError) and not exc.request_sent)
+
+    return retry_if
 
 
 def base_urls(host: str | None, schema: str | None, port: int | None, fallback_hosts: Any) -> list[str]:
@@ -61,19 +151,24 @@ def new_session(pool_size: int = 32, verify: bool = True) -> requests.Session:
     return session
 
 
-def network_error(exc: requests.RequestException, gateway: str, url: str) -> NetworkError:
-    """A transport failure, typed; a refused connection is the only one known not to have been sent."""
+def network_error(exc: Exception, gateway: str, url: str, *, request_sent: bool | None = None) -> NetworkError:
+    """A transport failure, typed; a refused connection is the only one known not to have been sent.
+
+    The original exception's text is dropped on purpose: for Fibo it contains the password.
+    """
     error = NetworkError(
         f"{type(exc).__name__} talking to {url}",
         gateway=gateway,
         code="network",
         next_step="retry; if it persists check the host, DNS and firewall",
     )
-    error.request_sent = not isinstance(exc, requests.ConnectTimeout) and not _refused(exc)
+    if request_sent is None:
+        request_sent = not isinstance(exc, requests.ConnectTimeout) and not _refused(exc)
+    error.request_sent = request_sent
     return error
 
 
-def _refused(exc: requests.RequestException) -> bool:
+def _refused(exc: Exception) -> bool:
     text = repr(exc)
     return isinstance(exc, requests.ConnectionError) and (
         "ConnectionRefused" in text or "NewConnectionError" in text or "NameResolution" in text
@@ -107,15 +202,7 @@ def with_retries(
     retry_if: Callable[[BaseException], bool] | None = None,
 ) -> T:
     """Retry ``call`` on retryable errors only: bounded attempts, exponential backoff with jitter."""
-    should_retry = retry_if or (lambda exc: isinstance(exc, SmsError) and exc.retryable)
-    retrying = tenacity.Retrying(
-        retry=tenacity.retry_if_exception(should_retry),
-        stop=tenacity.stop_after_attempt(max(1, max_attempts)),
-        wait=tenacity.wait_random_exponential(multiplier=backoff, max=max(backoff * 32, backoff)),
-        before_sleep=_log_retry,
-        reraise=True,
-    )
-    return retrying(call)
+    return tenacity.Retrying(**retry_policy(max_attempts=max_attempts, backoff=backoff, retry_if=retry_if))(call)
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar
@@ -20,28 +19,42 @@ from airflow_provider_fptsms.gateways import fibo
 from airflow_provider_fptsms.gateways.errors import (
     DuplicateMessageError,
     InvalidInputError,
-    NetworkError,
     SmsError,
     mask_phone,
 )
-from airflow_provider_fptsms.hooks._http import HostRotation, base_urls, network_error, new_session, with_retries
-from airflow_provider_fptsms.hooks.fpt import _mask
+from airflow_provider_fptsms.hooks._http import (
+    GatewaySettings,
+    HostRotation,
+    mask,
+    network_error,
+    new_session,
+    read_settings,
+    replayable,
+    with_retries,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FiboSettings:
-    urls: list[str]
-    client_no: str
-    client_pass: str = field(repr=False)
-    sender_name: str | None
-    service_path: str
-    timeout: float
-    max_attempts: int
-    backoff: float
-    verify: bool
+class FiboSettings(GatewaySettings):
+    """A ``fibosms`` connection: login = clientNo, password = clientPass, extras below."""
+
+    @property
+    def client_no(self) -> str:
+        return self.login
+
+    @property
+    def client_pass(self) -> str:
+        return self.password
+
+    @property
+    def sender_name(self) -> str | None:
+        return self.extra.get("sender_name") or None
+
+    @property
+    def service_path(self) -> str:
+        return self.extra.get("service_path") or fibo.DEFAULT_SERVICE_PATH
 
 
 class FiboSmsHook(HttpHook):
@@ -72,31 +85,16 @@ class FiboSmsHook(HttpHook):
 
     @cached_property
     def settings(self) -> FiboSettings:
-        conn = self.get_connection(self.fibo_conn_id)
-        _mask(conn.password)
-        if conn.conn_type not in (self.conn_type, None, ""):
-            raise InvalidInputError(
-                "fibo_conn_id",
-                self.fibo_conn_id,
-                f"is a {conn.conn_type!r} connection, not 'fibosms'",
-                "point fibo_conn_id at a connection of type fibosms",
-            )
-        extra = conn.extra_dejson
-        if not conn.login:
-            raise InvalidInputError("login", conn.login, "is empty", "set the connection login to the clientNo")
-        if not conn.password:
-            raise InvalidInputError("password", "***", "is empty", "set the connection password to the clientPass")
-        return FiboSettings(
-            urls=base_urls(conn.host, conn.schema, conn.port, extra.get("fallback_hosts")),
-            client_no=conn.login,
-            client_pass=conn.password,
-            sender_name=extra.get("sender_name") or None,
-            service_path=extra.get("service_path") or fibo.DEFAULT_SERVICE_PATH,
-            timeout=float(extra.get("timeout", 30)),
-            max_attempts=int(extra.get("max_attempts", 5)),
-            backoff=float(extra.get("backoff", 0.5)),
-            verify=bool(extra.get("verify", True)),
+        settings = read_settings(
+            FiboSettings,
+            self.get_connection(self.fibo_conn_id),
+            conn_id_field="fibo_conn_id",
+            conn_type=self.conn_type,
+            login_means="clientNo",
+            password_means="clientPass",  # noqa: S106 - a label, not a secret
         )
+        mask(settings.password)
+        return settings
 
     @cached_property
     def _session(self) -> requests.Session:
@@ -122,13 +120,8 @@ class FiboSmsHook(HttpHook):
                 self._hosts.failed(base)
             return parse(reply.content, reply.status_code)
 
-        def retry_if(exc: BaseException) -> bool:
-            if not (isinstance(exc, SmsError) and exc.retryable):
-                return False
-            return idempotent or (isinstance(exc, NetworkError) and not exc.request_sent)
-
         s = self.settings
-        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=retry_if)
+        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=replayable(idempotent))
 
     # ------------------------------------------------------------------ API
 

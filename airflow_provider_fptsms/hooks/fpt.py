@@ -7,10 +7,12 @@ retryable errors only, failover between hosts, and masking of secrets and phones
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -24,12 +26,20 @@ from airflow_provider_fptsms.gateways import fpt
 from airflow_provider_fptsms.gateways.errors import (
     DuplicateMessageError,
     InvalidInputError,
-    NetworkError,
     SmsError,
     TokenError,
     mask_phone,
 )
-from airflow_provider_fptsms.hooks._http import HostRotation, base_urls, network_error, new_session, with_retries
+from airflow_provider_fptsms.hooks._http import (
+    GatewaySettings,
+    HostRotation,
+    mask,
+    network_error,
+    new_session,
+    read_settings,
+    replayable,
+    with_retries,
+)
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -38,23 +48,48 @@ log = logging.getLogger(__name__)
 REFRESH_MARGIN = 300.0
 
 
-@dataclass(frozen=True)
-class FptSettings:
-    """What a ``fptsms`` connection says, read once per hook."""
+class FptSettings(GatewaySettings):
+    """A ``fptsms`` connection: login = client_id, password = client_secret, extras below."""
 
-    urls: list[str]
-    client_id: str
-    client_secret: str = field(repr=False)
-    scopes: tuple[str, ...]
-    brandname: str | None
-    timeout: float
-    max_attempts: int
-    backoff: float
-    verify: bool
+    @property
+    def client_id(self) -> str:
+        return self.login
+
+    @property
+    def client_secret(self) -> str:
+        return self.password
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        scopes = self.extra.get("scopes") or fpt.DEFAULT_SCOPES
+        if isinstance(scopes, str):
+            scopes = scopes.replace(",", " ").split()
+        return tuple(scopes)
+
+    @property
+    def brandname(self) -> str | None:
+        return self.extra.get("brandname") or None
+
+    @property
+    def token_key(self) -> tuple[str, str, tuple[str, ...]]:
+        return (self.urls[0], self.client_id, self.scopes)
+
+
+def fpt_settings(conn: Any) -> FptSettings:
+    settings = read_settings(
+        FptSettings,
+        conn,
+        conn_id_field="fpt_conn_id",
+        conn_type="fptsms",
+        login_means="client_id",
+        password_means="client_secret",  # noqa: S106 - a label, not a secret
+    )
+    mask(settings.password)
+    return settings
 
 
 @dataclass
-class _Token:
+class CachedToken:
     value: str = field(repr=False)
     session_id: str
     expires_at: float
@@ -68,15 +103,16 @@ class _TokenCache:
     """
 
     def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, tuple[str, ...]], _Token] = {}
+        self._tokens: dict[tuple[str, str, tuple[str, ...]], CachedToken] = {}
         self._locks: dict[tuple[str, str, tuple[str, ...]], threading.Lock] = {}
+        self._async_locks: dict[tuple[int, tuple[str, str, tuple[str, ...]]], asyncio.Lock] = {}
         self._guard = threading.Lock()
 
     def _lock(self, key: tuple[str, str, tuple[str, ...]]) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
 
-    def get(self, key: tuple[str, str, tuple[str, ...]], fetch: Callable[[str], fpt.Token]) -> _Token:
+    def get(self, key: tuple[str, str, tuple[str, ...]], fetch: Callable[[str], fpt.Token]) -> CachedToken:
         token = self._tokens.get(key)
         if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
             return token
@@ -86,16 +122,34 @@ class _TokenCache:
                 return token
             session_id = token.session_id if token else fpt.new_session_id()
             fetched = fetch(session_id)
-            token = _Token(fetched.access_token, session_id, time.monotonic() + fetched.expires_in)
+            token = CachedToken(fetched.access_token, session_id, time.monotonic() + fetched.expires_in)
             self._tokens[key] = token
             return token
 
-    def invalidate(self, key: tuple[str, str, tuple[str, ...]], token: _Token) -> None:
-        """Forget ``token`` unless another thread already replaced it."""
-        with self._lock(key):
-            current = self._tokens.get(key)
-            if current is token:
-                current.expires_at = 0.0
+    async def aget(
+        self, key: tuple[str, str, tuple[str, ...]], fetch: Callable[[str], Awaitable[fpt.Token]]
+    ) -> CachedToken:
+        """The same cache for triggers and async bulk sends: one fetch per key and event loop."""
+        token = self._tokens.get(key)
+        if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
+            return token
+        loop_key = (id(asyncio.get_running_loop()), key)
+        with self._guard:
+            lock = self._async_locks.setdefault(loop_key, asyncio.Lock())
+        async with lock:
+            token = self._tokens.get(key)
+            if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
+                return token
+            session_id = token.session_id if token else fpt.new_session_id()
+            fetched = await fetch(session_id)
+            token = CachedToken(fetched.access_token, session_id, time.monotonic() + fetched.expires_in)
+            self._tokens[key] = token
+            return token
+
+    def invalidate(self, key: tuple[str, str, tuple[str, ...]], token: CachedToken) -> None:
+        """Forget ``token`` unless another caller already replaced it (never blocks: safe in async code)."""
+        if self._tokens.get(key) is token:
+            token.expires_at = 0.0
 
     def clear(self) -> None:
         with self._guard:
@@ -135,34 +189,7 @@ class FptSmsHook(HttpHook):
 
     @cached_property
     def settings(self) -> FptSettings:
-        conn = self.get_connection(self.fpt_conn_id)
-        _mask(conn.password)
-        if conn.conn_type not in (self.conn_type, None, ""):
-            raise InvalidInputError(
-                "fpt_conn_id",
-                self.fpt_conn_id,
-                f"is a {conn.conn_type!r} connection, not 'fptsms'",
-                "point fpt_conn_id at a connection of type fptsms",
-            )
-        extra = conn.extra_dejson
-        scopes = extra.get("scopes") or fpt.DEFAULT_SCOPES
-        if isinstance(scopes, str):
-            scopes = scopes.replace(",", " ").split()
-        if not conn.login:
-            raise InvalidInputError("login", conn.login, "is empty", "set the connection login to the client_id")
-        if not conn.password:
-            raise InvalidInputError("password", "***", "is empty", "set the connection password to the client_secret")
-        return FptSettings(
-            urls=base_urls(conn.host, conn.schema, conn.port, extra.get("fallback_hosts")),
-            client_id=conn.login,
-            client_secret=conn.password,
-            scopes=tuple(scopes),
-            brandname=extra.get("brandname") or None,
-            timeout=float(extra.get("timeout", 30)),
-            max_attempts=int(extra.get("max_attempts", 5)),
-            backoff=float(extra.get("backoff", 0.5)),
-            verify=bool(extra.get("verify", True)),
-        )
+        return fpt_settings(self.get_connection(self.fpt_conn_id))
 
     @cached_property
     def _session(self) -> requests.Session:
@@ -178,26 +205,15 @@ class FptSmsHook(HttpHook):
 
     # ------------------------------------------------------------------ plumbing
 
-    @property
-    def _token_key(self) -> tuple[str, str, tuple[str, ...]]:
-        s = self.settings
-        return (s.urls[0], s.client_id, s.scopes)
-
     def _fetch_token(self, session_id: str) -> fpt.Token:
         s = self.settings
-        request = fpt.token_request(s.client_id, s.client_secret, s.scopes, session_id)
-        try:
-            token = self._post(request, fpt.parse_token)
-        except SmsError as error:
-            if error.code == 1005:
-                error.next_step += f" (requested scopes: {' '.join(s.scopes)!r})"
-                error.args = (error._render(),)
-            raise
-        _mask(token.access_token)
+        with scope_hint(s.scopes):
+            token = self._post(fpt.token_request(s.client_id, s.client_secret, s.scopes, session_id), fpt.parse_token)
+        mask(token.access_token)
         return token
 
-    def _token(self) -> _Token:
-        return TOKENS.get(self._token_key, self._fetch_token)
+    def _token(self) -> CachedToken:
+        return TOKENS.get(self.settings.token_key, self._fetch_token)
 
     def get_token(self, scope: str | None = None) -> str:
         """A valid access token (cached for the process, shared by threads)."""
@@ -236,17 +252,12 @@ class FptSmsHook(HttpHook):
             try:
                 return self._post(build(token.value, token.session_id), parse)
             except TokenError:
-                TOKENS.invalidate(self._token_key, token)
+                TOKENS.invalidate(self.settings.token_key, token)
                 fresh = self._token()
                 return self._post(build(fresh.value, fresh.session_id), parse)
 
-        def retry_if(exc: BaseException) -> bool:
-            if not (isinstance(exc, SmsError) and exc.retryable):
-                return False
-            return idempotent or (isinstance(exc, NetworkError) and not exc.request_sent)
-
         s = self.settings
-        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=retry_if)
+        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=replayable(idempotent))
 
     def _brandname(self, brandname: str | None) -> str:
         chosen = brandname or self.settings.brandname
@@ -391,12 +402,13 @@ class FptSmsHook(HttpHook):
         return True, f"Connected to {self.settings.urls[0]}; token granted for {' '.join(self.settings.scopes)}"
 
 
-def _mask(secret: str | None) -> None:
-    """Register a secret with Airflow's masker so it never shows in task logs."""
-    if not secret:
-        return
+@contextmanager
+def scope_hint(scopes: tuple[str, ...]) -> Iterator[None]:
+    """Make a 1005 (invalid scopes) error say which scopes were asked for."""
     try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - outside a full Airflow install
-        return
-    mask_secret(secret)
+        yield
+    except SmsError as error:
+        if error.code == 1005:
+            error.next_step += f" (requested scopes: {' '.join(scopes)!r})"
+            error.args = (error._render(),)
+        raise

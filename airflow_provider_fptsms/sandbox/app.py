@@ -63,12 +63,13 @@ class Sandbox:
 # ---------------------------------------------------------------------- faults
 
 
-def _abort(send: Send) -> bool:
+async def _abort(send: Send) -> bool:
     """Drop the TCP connection under this request (uvicorn), as a dead network would."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
     if transport is None:
         return False
     transport.abort()
+    await asyncio.sleep(0)  # let uvicorn see the disconnect before the app returns
     return True
 
 
@@ -97,7 +98,7 @@ class FaultMiddleware:
             await _send_bytes(
                 send, 503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", "text/html"
             )
-        elif fault == DROP and _abort(send):
+        elif fault == DROP and await _abort(send):
             return
         elif fault == LOST_REPLY:
 
@@ -105,7 +106,7 @@ class FaultMiddleware:
                 return None
 
             await self.app(scope, receive, swallow)  # the gateway commits...
-            if not _abort(send):  # ...and the reply never arrives
+            if not await _abort(send):  # ...and the reply never arrives
                 await _send_bytes(send, 502, b"reply lost", "text/plain")
         else:
             await self.app(scope, receive, send)

@@ -1,0 +1,262 @@
+"""``FptSmsAsyncHook``: the FPT calls that run inside an event loop.
+
+Triggers use it to *wait* (``campaign_status``, ``delivery_report``) without a worker slot;
+operators use ``send_cskh_many`` on the worker to send thousands of messages with bounded
+concurrency.  Nothing here is ever called to send from a trigger (a restarted triggerer
+would send again).  Token cache, retry rules and masking are the sync hook's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiohttp
+import tenacity
+from airflow.providers.http.hooks.http import HttpAsyncHook
+
+from airflow_provider_fptsms.gateways import fpt
+from airflow_provider_fptsms.gateways.errors import (
+    AccountError,
+    AuthError,
+    BrandnameError,
+    DuplicateMessageError,
+    QuotaError,
+    SmsError,
+    TokenError,
+    mask_phone,
+)
+from airflow_provider_fptsms.hooks._http import HostRotation, mask, network_error, replayable, retry_policy
+from airflow_provider_fptsms.hooks.fpt import TOKENS, CachedToken, FptSettings, fpt_settings, scope_hint
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: Errors that would fail every message of a batch alike: stop the batch instead of burning through it.
+BATCH_FATAL = (AuthError, AccountError, BrandnameError, QuotaError)
+
+
+@dataclass(frozen=True)
+class CskhMessage:
+    """One customer-care message of a bulk send."""
+
+    phone: str = field(repr=False)
+    message: str = field(repr=False)
+    request_id: str | None = None
+    brandname: str | None = None
+
+
+class FptSmsAsyncHook(HttpAsyncHook):
+    """Async FPT client on aiohttp; reads the same ``fptsms`` connection as :class:`FptSmsHook`."""
+
+    conn_name_attr = "fpt_conn_id"
+    default_conn_name = "fptsms_default"
+    conn_type = "fptsms"
+    hook_name = "FPT SMS Brandname"
+
+    def __init__(self, fpt_conn_id: str = default_conn_name, **kwargs: Any) -> None:
+        super().__init__(method="POST", http_conn_id=fpt_conn_id, **kwargs)
+        self.fpt_conn_id = fpt_conn_id
+        self._settings: FptSettings | None = None
+        self._hosts: HostRotation | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(fpt_conn_id={self.fpt_conn_id!r})"
+
+    async def settings(self) -> FptSettings:
+        if self._settings is None:
+            from airflow.providers.common.compat.connection import get_async_connection
+
+            self._settings = fpt_settings(await get_async_connection(self.fpt_conn_id, hook=self))
+            self._hosts = HostRotation(self._settings.urls)
+        return self._settings
+
+    @asynccontextmanager
+    async def client(self, max_concurrency: int = 32) -> AsyncIterator[aiohttp.ClientSession]:
+        """One aiohttp session (keep-alive pool of ``max_concurrency``); no extra ever becomes a header."""
+        settings = await self.settings()
+        connector = aiohttp.TCPConnector(limit=max_concurrency, ssl=bool(settings.verify))
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=aiohttp.ClientTimeout(total=settings.timeout)
+        ) as session:
+            yield session
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _post(
+        self, session: aiohttp.ClientSession, request: fpt.FptRequest, parse: Callable[[int, bytes], T]
+    ) -> T:
+        assert self._hosts is not None
+        base = self._hosts.current
+        url = base + request.path
+        try:
+            async with session.post(url, json=request.body) as reply:
+                status, content = reply.status, await reply.read()
+        except aiohttp.ClientConnectorError as exc:
+            self._hosts.failed(base)
+            raise network_error(exc, fpt.GATEWAY, url, request_sent=False) from None
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            self._hosts.failed(base)
+            raise network_error(exc, fpt.GATEWAY, url, request_sent=True) from None
+        if status >= 500:
+            self._hosts.failed(base)
+        return parse(status, content)
+
+    async def _token(self, session: aiohttp.ClientSession) -> CachedToken:
+        settings = await self.settings()
+
+        async def fetch(session_id: str) -> fpt.Token:
+            request = fpt.token_request(settings.client_id, settings.client_secret, settings.scopes, session_id)
+            with scope_hint(settings.scopes):
+                token = await self._post(session, request, fpt.parse_token)
+            mask(token.access_token)
+            return token
+
+        return await TOKENS.aget(settings.token_key, fetch)
+
+    async def _call(
+        self,
+        session: aiohttp.ClientSession,
+        build: Callable[[str, str], fpt.FptRequest],
+        parse: Callable[[int, bytes], T],
+        *,
+        idempotent: bool,
+    ) -> T:
+        settings = await self.settings()
+
+        async def attempt() -> T:
+            token = await self._token(session)
+            try:
+                return await self._post(session, build(token.value, token.session_id), parse)
+            except TokenError:
+                TOKENS.invalidate(settings.token_key, token)
+                fresh = await self._token(session)
+                return await self._post(session, build(fresh.value, fresh.session_id), parse)
+
+        retrying = tenacity.AsyncRetrying(
+            **retry_policy(
+                max_attempts=settings.max_attempts, backoff=settings.backoff, retry_if=replayable(idempotent)
+            )
+        )
+        return await retrying(attempt)
+
+    async def _with_client(self, work: Callable[[aiohttp.ClientSession], Awaitable[T]]) -> T:
+        async with self.client(max_concurrency=4) as session:
+            return await work(session)
+
+    # ------------------------------------------------------------------ waiting (triggers)
+
+    async def campaign_status(self, campaign_code: str) -> fpt.CampaignStatus:
+        return await self._with_client(
+            lambda session: self._call(
+                session,
+                lambda token, _session_id: fpt.campaign_detail_request(token, campaign_code),
+                lambda status, body: fpt.parse_campaign_detail(status, body, campaign_code),
+                idempotent=True,
+            )
+        )
+
+    async def delivery_report(self, campaign_code: str) -> list[fpt.DeliveryRecord]:
+        return await self._with_client(
+            lambda session: self._call(
+                session,
+                lambda token, _session_id: fpt.delivery_report_request(token, campaign_code),
+                fpt.parse_delivery_report,
+                idempotent=True,
+            )
+        )
+
+    # ------------------------------------------------------------------ bulk CSKH (worker side only)
+
+    async def send_cskh_many(
+        self,
+        messages: Iterable[CskhMessage],
+        *,
+        max_concurrency: int = 32,
+        international: bool = False,
+        on_result: Callable[[int, dict[str, Any]], None] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Send many CSKH messages, at most ``max_concurrency`` in flight; results in input order.
+
+        Per-message refusals (bad phone, content, duplicate without RequestId, retries exhausted)
+        become ``{"status": "failed", "error_code", "error"}`` rows; errors that would fail every
+        message alike (auth, account, brandname, quota) stop the batch and are raised.
+        ``on_result(index, result)`` is called as each message completes (progress, durable records).
+        """
+        settings = await self.settings()
+        results: dict[int, dict[str, Any]] = {}
+        queue = iter(enumerate(messages))
+
+        async with self.client(max_concurrency=max_concurrency) as session:
+
+            async def one(item: CskhMessage) -> dict[str, Any]:
+                brandname = item.brandname or settings.brandname or ""
+                try:
+                    receipt = await self._call(
+                        session,
+                        lambda token, session_id: fpt.cskh_request(
+                            token,
+                            session_id,
+                            brandname,
+                            item.phone,
+                            item.message,
+                            item.request_id,
+                            international=international,
+                        ),
+                        fpt.parse_cskh,
+                        idempotent=item.request_id is not None,
+                    )
+                except DuplicateMessageError as error:
+                    if item.request_id is None:
+                        return _failed(item, error)
+                    return _result(item, "already_sent")
+                except BATCH_FATAL:
+                    raise
+                except SmsError as error:
+                    return _failed(item, error)
+                return _result(item, "sent", receipt.message_id, receipt.telco)
+
+            async def worker() -> None:
+                for index, item in queue:
+                    result = await one(item)
+                    results[index] = result
+                    if on_result is not None:
+                        on_result(index, result)
+
+            workers = [asyncio.create_task(worker()) for _ in range(max(1, max_concurrency))]
+            try:
+                await asyncio.gather(*workers)
+            finally:
+                for task in workers:
+                    task.cancel()
+        sent = sum(1 for r in results.values() if r["status"] == "sent")
+        log.info(
+            "Bulk CSKH: %d messages, %d sent, %d already sent, %d failed",
+            len(results),
+            sent,
+            sum(1 for r in results.values() if r["status"] == "already_sent"),
+            sum(1 for r in results.values() if r["status"] == "failed"),
+        )
+        return [results[index] for index in sorted(results)]
+
+
+def _result(item: CskhMessage, status: str, message_id: str | None = None, telco: str | None = None) -> dict[str, Any]:
+    return {
+        "status": status,
+        "message_id": message_id,
+        "telco": telco,
+        "phone": mask_phone(item.phone),
+        "request_id": item.request_id,
+        "error_code": None,
+        "error": None,
+    }
+
+
+def _failed(item: CskhMessage, error: SmsError) -> dict[str, Any]:
+    row = _result(item, "failed")
+    row.update(error_code=error.code, error=str(error))
+    return row
