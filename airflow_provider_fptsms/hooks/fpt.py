@@ -71,7 +71,7 @@ class FptSettings(GatewaySettings):
         return self.extra.get("brandname") or None
 
     @property
-    def token_key(self) -> tuple[str, str, tuple[str, ...]]:
+    def token_key(self) -> TokenKey:
         return (self.urls[0], self.client_id, self.scopes)
 
 
@@ -95,6 +95,9 @@ class CachedToken:
     expires_at: float
 
 
+TokenKey = tuple[str, str, tuple[str, ...]]  # (host, client_id, scopes)
+
+
 class _TokenCache:
     """Process-wide tokens per (host, client_id, scopes): one fetch at a time per key, no stampede.
 
@@ -103,50 +106,55 @@ class _TokenCache:
     """
 
     def __init__(self) -> None:
-        self._tokens: dict[tuple[str, str, tuple[str, ...]], CachedToken] = {}
-        self._locks: dict[tuple[str, str, tuple[str, ...]], threading.Lock] = {}
-        self._async_locks: dict[tuple[int, tuple[str, str, tuple[str, ...]]], asyncio.Lock] = {}
+        self._tokens: dict[TokenKey, CachedToken] = {}
+        self._locks: dict[TokenKey, threading.Lock] = {}
+        self._async_locks: dict[tuple[int, TokenKey], asyncio.Lock] = {}
         self._guard = threading.Lock()
 
-    def _lock(self, key: tuple[str, str, tuple[str, ...]]) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
-
-    def get(self, key: tuple[str, str, tuple[str, ...]], fetch: Callable[[str], fpt.Token]) -> CachedToken:
+    def _fresh(self, key: TokenKey) -> CachedToken | None:
         token = self._tokens.get(key)
         if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
             return token
-        with self._lock(key):
-            token = self._tokens.get(key)  # another thread may have refreshed while we waited
-            if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
-                return token
-            session_id = token.session_id if token else fpt.new_session_id()
-            fetched = fetch(session_id)
-            token = CachedToken(fetched.access_token, session_id, time.monotonic() + fetched.expires_in)
-            self._tokens[key] = token
+        return None
+
+    def _store(self, key: TokenKey, session_id: str, fetched: fpt.Token) -> CachedToken:
+        token = CachedToken(fetched.access_token, session_id, time.monotonic() + fetched.expires_in)
+        self._tokens[key] = token
+        return token
+
+    def _session_id(self, key: TokenKey) -> str:
+        token = self._tokens.get(key)
+        return token.session_id if token else fpt.new_session_id()
+
+    def get(self, key: TokenKey, fetch: Callable[[str], fpt.Token]) -> CachedToken:
+        token = self._fresh(key)
+        if token is not None:
+            return token
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            # another thread may have refreshed while we waited
+            token = self._fresh(key)
+            if token is None:
+                session_id = self._session_id(key)
+                token = self._store(key, session_id, fetch(session_id))
             return token
 
-    async def aget(
-        self, key: tuple[str, str, tuple[str, ...]], fetch: Callable[[str], Awaitable[fpt.Token]]
-    ) -> CachedToken:
+    async def aget(self, key: TokenKey, fetch: Callable[[str], Awaitable[fpt.Token]]) -> CachedToken:
         """The same cache for triggers and async bulk sends: one fetch per key and event loop."""
-        token = self._tokens.get(key)
-        if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
+        token = self._fresh(key)
+        if token is not None:
             return token
-        loop_key = (id(asyncio.get_running_loop()), key)
         with self._guard:
-            lock = self._async_locks.setdefault(loop_key, asyncio.Lock())
+            lock = self._async_locks.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
         async with lock:
-            token = self._tokens.get(key)
-            if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
-                return token
-            session_id = token.session_id if token else fpt.new_session_id()
-            fetched = await fetch(session_id)
-            token = CachedToken(fetched.access_token, session_id, time.monotonic() + fetched.expires_in)
-            self._tokens[key] = token
+            token = self._fresh(key)
+            if token is None:
+                session_id = self._session_id(key)
+                token = self._store(key, session_id, await fetch(session_id))
             return token
 
-    def invalidate(self, key: tuple[str, str, tuple[str, ...]], token: CachedToken) -> None:
+    def invalidate(self, key: TokenKey, token: CachedToken) -> None:
         """Forget ``token`` unless another caller already replaced it (never blocks: safe in async code)."""
         if self._tokens.get(key) is token:
             token.expires_at = 0.0
