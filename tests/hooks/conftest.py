@@ -1,11 +1,16 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
+import re
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from airflow_provider_fptsms.gateways.errors import SmsError
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 
 FAST_RETRIES = {"backoff": 0.001, "max_attempts": 6, "timeout": 5}
@@ -44,3 +49,40 @@ def fibo_conn(fptsms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch):  
 
     configure()
     return configure
+
+
+# ---------------------------------------------------------------------- leak guard
+# Every hook test runs under this guard: all log records (DEBUG and up) and the text of every
+# SmsError created during the test are scanned for secrets, issued tokens and unmasked phones.
+
+RAW_PHONE = re.compile(r"(?<![\d*])(?:\+?84|0)(?:3|5|7|8|9)\d{8}(?![\d*])")
+SECRETS = ("sandbox-secret", "sandbox-pass")
+
+
+@pytest.fixture(autouse=True)
+def leak_guard(
+    fptsms_sandbox: SandboxHandle, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[list[str]]:
+    texts: list[str] = []
+    original = SmsError._render
+
+    def recording_render(self: SmsError) -> str:
+        text = original(self)
+        texts.append(text)
+        return text
+
+    monkeypatch.setattr(SmsError, "_render", recording_render)
+    caplog.set_level(logging.DEBUG)
+    yield texts
+    assert fptsms_sandbox.sandbox is not None
+    tokens = list(fptsms_sandbox.sandbox.fpt.tokens)
+    passwords = [json.loads(v).get("password") for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")]
+    secrets = [s for s in (*SECRETS, *tokens, *passwords) if s]
+    everything = texts + [r.getMessage() for r in caplog.records] + [r.exc_text or "" for r in caplog.records]
+    leaks = find_leaks(everything, secrets)
+    assert not leaks, f"secrets or raw phones leaked: {leaks[:3]}"
+
+
+def find_leaks(texts: list[str], secrets: list[str]) -> list[str]:
+    """The texts that contain a secret or a phone number that is not masked."""
+    return [text[:200] for text in texts if any(s in text for s in secrets) or RAW_PHONE.search(text)]
