@@ -1,0 +1,1 @@
+"""Sensors: deferrable waits for QC campaign approval, sending and delivery reports."""

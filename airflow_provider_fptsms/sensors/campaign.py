@@ -1,0 +1,135 @@
+"""Wait for a QC campaign's telco approval, then for its sending — deferred by default.
+
+Approval usually takes 2-3 hours of telco order time (Mon-Fri 08:30-16:30), sending happens at
+ScheduleTime: holding a worker slot for that would be waste, so both sensors defer to
+:class:`FptCampaignStatusTrigger` unless ``deferrable=False`` (then they poke or reschedule).
+A rejection fails the task at once — no retry can make the telco change its mind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_fptsms.triggers.campaign import FptCampaignStatusTrigger, WaitFor
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_fptsms.gateways.fpt import CampaignStatus
+
+
+class _CampaignStatusSensor(BaseSensorOperator):
+    template_fields: Sequence[str] = ("campaign_code",)
+    ui_color = "#f0e4ff"
+    wait_for: WaitFor = "approval"
+
+    def __init__(
+        self,
+        *,
+        campaign_code: str,
+        fpt_conn_id: str = "fptsms_default",
+        deferrable: bool = True,
+        poll_interval: float = 300.0,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", poll_interval)
+        super().__init__(**kwargs)
+        self.campaign_code = campaign_code
+        self.fpt_conn_id = fpt_conn_id
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+
+    def _status(self) -> CampaignStatus:
+        from airflow_provider_fptsms.hooks.fpt import FptSmsHook
+
+        status = FptSmsHook(self.fpt_conn_id).campaign_status(self.campaign_code)
+        if status.rejected:
+            self._reject(status.reason)
+        return status
+
+    def _reject(self, reason: str | None) -> None:
+        raise AirflowFailException(
+            f"FPT campaign {self.campaign_code} was rejected by the telco: {reason or 'no reason given'}. "
+            "Next step: fix the message (blocked words, unregistered content) and create a new campaign "
+            "(campaign names are single-use)."
+        )
+
+    def _done(self, status: CampaignStatus) -> bool:
+        return status.approved if self.wait_for == "approval" else status.is_sent
+
+    @staticmethod
+    def _summary(status: CampaignStatus) -> dict[str, Any]:
+        return {
+            "campaign_code": status.campaign_code,
+            "state": status.state,
+            "total": status.total,
+            "quota": status.quota,
+            "sending_time": status.sending_time,
+        }
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        status = self._status()
+        self.log.info("Campaign %s: %s (%d phones)", self.campaign_code, status.state, status.total)
+        return PokeReturnValue(is_done=self._done(status), xcom_value=self._summary(status))
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        status = self._status()  # maybe it is already there: no need to defer
+        if self._done(status):
+            return self._summary(status)
+        self.defer(
+            trigger=FptCampaignStatusTrigger(
+                campaign_code=self.campaign_code,
+                wait_for=self.wait_for,
+                fpt_conn_id=self.fpt_conn_id,
+                poll_interval=self.poll_interval,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        if event.get("status") == "rejected":
+            self._reject(event.get("reason"))
+        if event.get("status") == "error":
+            raise AirflowException(event.get("message", "campaign status check failed"))
+        self.log.info("Campaign %s is %s", self.campaign_code, event.get("state"))
+        return {key: event.get(key) for key in ("campaign_code", "state", "total", "quota", "sending_time")}
+
+
+class FptCampaignApprovalSensor(_CampaignStatusSensor):
+    """Succeed when telcos approve the campaign (``detail-ads`` StatusDetail.Status = 1).
+
+    :param campaign_code: CampaignCode (templated; usually the create task's XCom).
+    :param deferrable: wait in the triggerer (default); ``False`` pokes on the worker.
+    :param poll_interval: seconds between ``detail-ads`` calls (default 5 minutes).
+    Fails immediately, without retries, when the campaign is rejected (the Reason is in the error).
+    Default timeout 12 h: approval takes 2-3 h of telco order time (Mon-Fri 08:30-16:30);
+    raise it for campaigns ordered before a weekend.
+    """
+
+    wait_for: WaitFor = "approval"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", 12 * 3600)
+        super().__init__(**kwargs)
+
+
+class FptCampaignSentSensor(_CampaignStatusSensor):
+    """Succeed when the campaign has been sent (``IsSent`` = 1, after its ScheduleTime).
+
+    Default timeout 3 days, polling every 10 minutes.
+    """
+
+    wait_for: WaitFor = "sent"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("timeout", 3 * 24 * 3600)
+        kwargs.setdefault("poll_interval", 600.0)
+        super().__init__(**kwargs)

@@ -1,0 +1,1 @@
+"""Triggers: wait in the triggerer (never send from here — a restarted triggerer runs them again)."""
