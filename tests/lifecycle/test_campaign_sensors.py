@@ -28,7 +28,7 @@ def test_trigger_serializes_exactly() -> None:
 async def test_trigger_waits_for_approval(fptsms_sandbox: SandboxHandle, new_campaign: Callable[..., str]) -> None:
     code = new_campaign("trg-approve")
     fptsms_sandbox.admin.configure(approval_delay=0.3)
-    event = await FptCampaignStatusTrigger(code, poll_interval=0.05).run().asend(None)
+    event = await anext(FptCampaignStatusTrigger(code, poll_interval=0.05).run())
     assert event.payload["status"] == "approved" and event.payload["total"] == 1
     assert fptsms_sandbox.admin.requests()["/api/detail-ads"] >= 2  # it really polled
 
@@ -38,9 +38,9 @@ async def test_trigger_reports_rejection_and_errors(
 ) -> None:
     code = new_campaign("trg-reject", message="Ca cuoc bong da")
     fptsms_sandbox.admin.configure(approval_delay=0, blocked_words=["cuoc"])
-    event = await FptCampaignStatusTrigger(code, poll_interval=0.05).run().asend(None)
+    event = await anext(FptCampaignStatusTrigger(code, poll_interval=0.05).run())
     assert event.payload["status"] == "rejected" and "cuoc" in event.payload["reason"]
-    missing = await FptCampaignStatusTrigger("nope", poll_interval=0.05).run().asend(None)
+    missing = await anext(FptCampaignStatusTrigger("nope", poll_interval=0.05).run())
     assert missing.payload["status"] == "error" and "1014" in missing.payload["message"]
 
 
@@ -50,7 +50,7 @@ async def test_trigger_survives_5xx_while_polling(
     code = new_campaign("trg-5xx")
     fptsms_sandbox.admin.configure(approval_delay=0, send_delay=0)
     fptsms_sandbox.admin.set_faults(script=["error_5xx"] * 6, paths=["/api/detail-ads"])
-    event = await FptCampaignStatusTrigger(code, wait_for="sent", poll_interval=0.01).run().asend(None)
+    event = await anext(FptCampaignStatusTrigger(code, wait_for="sent", poll_interval=0.01).run())
     assert event.payload["status"] == "sent"
 
 
@@ -59,9 +59,9 @@ async def test_report_trigger_complete_and_deadline(
 ) -> None:
     code = new_campaign("trg-report", phones=("0912345678", "0987654321"))
     fptsms_sandbox.admin.configure(approval_delay=0, send_delay=0, dlr_delay=0.3)
-    early = await FptCampaignReportTrigger(code, 2, poll_interval=0.01, deadline=0).run().asend(None)
+    early = await anext(FptCampaignReportTrigger(code, 2, poll_interval=0.01, deadline=0).run())
     assert early.payload["status"] == "deadline" and early.payload["final"] == 0
-    done = await FptCampaignReportTrigger(code, 2, poll_interval=0.05).run().asend(None)
+    done = await anext(FptCampaignReportTrigger(code, 2, poll_interval=0.05).run())
     assert done.payload == {"status": "complete", "campaign_code": code, "rows": 2, "final": 2, "pending": 0}
 
 
@@ -69,7 +69,7 @@ def test_sensor_defers_while_pending(new_campaign: Callable[..., str]) -> None:
     code = new_campaign("sens-defer")
     sensor = FptCampaignApprovalSensor(task_id="approval", campaign_code=code, poll_interval=30)
     with pytest.raises(TaskDeferred) as deferred:
-        sensor.execute({})  # type: ignore[arg-type]
+        sensor.execute({})
     trigger = deferred.value.trigger
     assert isinstance(trigger, FptCampaignStatusTrigger) and trigger.campaign_code == code
     assert deferred.value.method_name == "execute_complete"
@@ -79,7 +79,7 @@ def test_sensor_defers_while_pending(new_campaign: Callable[..., str]) -> None:
         {
             "status": "approved",
             "campaign_code": code,
-            "state": "approved",  # type: ignore[arg-type]
+            "state": "approved",
             "total": 1,
             "quota": 10,
             "sending_time": "x",
@@ -87,7 +87,7 @@ def test_sensor_defers_while_pending(new_campaign: Callable[..., str]) -> None:
     )
     assert result["state"] == "approved"
     with pytest.raises(AirflowFailException, match="blocked word"):
-        sensor.execute_complete({}, {"status": "rejected", "reason": "blocked word"})  # type: ignore[arg-type]
+        sensor.execute_complete({}, {"status": "rejected", "reason": "blocked word"})
 
 
 def test_sensor_returns_at_once_when_already_done(
@@ -95,14 +95,14 @@ def test_sensor_returns_at_once_when_already_done(
 ) -> None:
     code = new_campaign("sens-done")
     fptsms_sandbox.admin.configure(approval_delay=0)
-    result = FptCampaignApprovalSensor(task_id="a", campaign_code=code).execute({})  # type: ignore[arg-type]
+    result = FptCampaignApprovalSensor(task_id="a", campaign_code=code).execute({})
     assert result["state"] == "approved" and result["total"] == 1
 
 
 def test_poke_mode_and_rejection(fptsms_sandbox: SandboxHandle, new_campaign: Callable[..., str]) -> None:
     code = new_campaign("sens-poke", message="Khuyen mai casino")
     sensor = FptCampaignSentSensor(task_id="sent", campaign_code=code, deferrable=False)
-    assert sensor.poke({}).is_done is False  # type: ignore[arg-type]
+    assert sensor.poke({}).is_done is False
     fptsms_sandbox.admin.configure(approval_delay=0)
     with pytest.raises(AirflowFailException, match="casino"):
-        sensor.poke({})  # type: ignore[arg-type]
+        sensor.poke({})

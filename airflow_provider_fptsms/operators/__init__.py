@@ -1,0 +1,1 @@
+"""Operators: send CSKH messages, create and push QC campaigns, fetch delivery reports."""

@@ -1,0 +1,168 @@
+"""Durable records of QC campaigns: which campaign a run created, and which phone chunks FPT acknowledged.
+
+Why files and not Airflow Variables: a push of a million phones writes a record after every
+chunk; small JSON objects on ``ObjectStoragePath`` (a local folder by default, ``s3://`` or
+``gs://`` when the deployment has several workers) keep that traffic out of the metadata
+database, survive task retries and DAG re-runs, and can be read by a person.
+
+Safety rules:
+- every write replaces the whole record atomically (temp file + rename locally; a single
+  object PUT on object stores), so a killed task never leaves half a record;
+- every record carries a ``version`` and the try that owns it: ``save`` refuses to write
+  over a newer version (``StateConflictError``), so a zombie try cannot corrupt the record
+  that its successor is writing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from airflow_provider_fptsms.gateways.errors import SmsError
+
+#: Where records live unless an operator says otherwise (``state_path=``) or this env var is set.
+STATE_PATH_ENV = "FPTSMS_STATE_PATH"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class StateConflictError(SmsError):
+    """Another try or run wrote this record since we read it: stop instead of overwriting it."""
+
+
+@dataclass
+class Creation:
+    """``create-campaign`` for one campaign name: requested, then answered with a code."""
+
+    name: str
+    requested_name: str = ""
+    campaign_code: str | None = None
+    schedule_time: str = ""
+    quota: int = 0
+    message_sha256: str = ""
+    #: names used by earlier attempts whose reply was lost (campaigns that may exist, empty)
+    abandoned_names: list[str] = field(default_factory=list)
+    in_flight: bool = False
+    version: int = 0
+    owner: str = ""
+    updated_at: float = 0.0
+
+
+@dataclass
+class Chunk:
+    index: int
+    first_row: int
+    rows: int
+    batch_id: str
+    messages: int
+    remain_quota: int | None
+
+
+@dataclass
+class PushProgress:
+    """Acknowledged chunks of one push (a campaign code and an optional row range)."""
+
+    key: str
+    campaign_code: str
+    chunks: list[Chunk] = field(default_factory=list)
+    #: the chunk being pushed now: if a try dies here, its successor reconciles with detail-ads Total
+    in_flight: Chunk | None = None
+    #: detail-ads Total before this push started (other pushes to the same campaign)
+    baseline_total: int | None = None
+    version: int = 0
+    owner: str = ""
+    updated_at: float = 0.0
+
+    @property
+    def pushed_rows(self) -> int:
+        return sum(chunk.rows for chunk in self.chunks)
+
+    @property
+    def remain_quota(self) -> int | None:
+        return self.chunks[-1].remain_quota if self.chunks else None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PushProgress:
+        chunks = [Chunk(**c) for c in data.pop("chunks", [])]
+        in_flight = data.pop("in_flight", None)
+        return cls(chunks=chunks, in_flight=Chunk(**in_flight) if in_flight else None, **data)
+
+
+def default_state_path() -> str:
+    configured = os.environ.get(STATE_PATH_ENV)
+    if configured:
+        return configured
+    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+    return os.path.join(home, "fptsms", "state")
+
+
+def safe_key(text: str) -> str:
+    """A file name for any campaign name/code (codes contain '=' and '/'): readable part + hash."""
+    readable = _UNSAFE.sub("_", text)[:60]
+    return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+class StateStore:
+    """JSON records under ``base`` (any ``ObjectStoragePath`` URL or a local folder)."""
+
+    def __init__(self, base: Any = None) -> None:
+        from airflow.sdk import ObjectStoragePath
+
+        self.base = ObjectStoragePath(str(base) if base is not None else default_state_path())
+
+    def _path(self, kind: str, key: str) -> Any:
+        return self.base / kind / f"{safe_key(key)}.json"
+
+    def _read(self, kind: str, key: str) -> dict[str, Any] | None:
+        path = self._path(kind, key)
+        if not path.exists():
+            return None
+        return dict(json.loads(path.read_text()))
+
+    def _write(self, kind: str, key: str, record: Any, expected_version: int, owner: str) -> None:
+        current = self._read(kind, key)
+        found = int(current.get("version", 0)) if current else 0
+        if found != expected_version:
+            raise StateConflictError(
+                f"{kind} record {key!r} is at version {found}, expected {expected_version} "
+                f"(last written by {current.get('owner') if current else '?'})",
+                next_step="another try or DAG run is working on this campaign; let it finish or clear it first",
+            )
+        record.version = expected_version + 1
+        record.owner = owner
+        record.updated_at = time.time()
+        path = self._path(kind, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(asdict(record), ensure_ascii=False, indent=1)
+        if path.protocol in ("", "file", "local"):
+            temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+            temp.write_text(text)
+            temp.replace(path)  # atomic on one filesystem
+        else:
+            path.write_text(text)  # one PUT: object stores never show half an object
+
+    # ---------------------------------------------------------------- creations
+
+    def creation(self, name: str) -> Creation | None:
+        data = self._read("creations", name)
+        return Creation(**data) if data else None
+
+    def save_creation(self, record: Creation, owner: str) -> None:
+        self._write("creations", record.name, record, record.version, owner)
+
+    # ---------------------------------------------------------------- pushes
+
+    def push(self, key: str) -> PushProgress | None:
+        data = self._read("pushes", key)
+        return PushProgress.from_dict(data) if data else None
+
+    def save_push(self, record: PushProgress, owner: str) -> None:
+        self._write("pushes", record.key, record, record.version, owner)
+
+    def path_of(self, kind: str, key: str) -> str:
+        return str(self._path(kind, key))

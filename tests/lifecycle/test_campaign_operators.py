@@ -1,0 +1,182 @@
+"""Create / push / report operators against the sandbox: quotas, schedule rules, resume, exactly-once."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pendulum
+import pytest
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+
+from airflow_provider_fptsms.gateways.errors import InvalidInputError, NetworkError
+from airflow_provider_fptsms.operators.campaign import (
+    FptCampaignReportOperator,
+    FptCreateCampaignOperator,
+    FptPushCampaignOperator,
+    chunk_ranges,
+    derive_campaign_name,
+)
+from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
+from airflow_provider_fptsms.sms.schedule import ScheduleError
+
+pytestmark = pytest.mark.usefixtures("fast_conn")
+
+
+def context(task_id: str = "t", try_number: int = 1, run_id: str = "manual__1") -> Any:
+    ti = SimpleNamespace(dag_id="qc_dag", run_id=run_id, task_id=task_id, map_index=-1, try_number=try_number)
+    return {"ti": ti, "logical_date": pendulum.datetime(2026, 6, 1, 7, 30, tz="UTC")}
+
+
+def phones(n: int, start: int = 0) -> list[str]:
+    return [f"0912{i:06d}" for i in range(start, start + n)]
+
+
+def create(tmp_path: Path, **kwargs: Any) -> FptCreateCampaignOperator:
+    kwargs.setdefault("message", "Khuyen mai 20% cuoi tuan")
+    return FptCreateCampaignOperator(task_id="create", state_path=str(tmp_path / "state"), **kwargs)
+
+
+def push(tmp_path: Path, code: str, source: Any, **kwargs: Any) -> FptPushCampaignOperator:
+    return FptPushCampaignOperator(
+        task_id="push", campaign_code=code, phones=source, state_path=str(tmp_path / "state"), **kwargs
+    )
+
+
+def test_campaign_names_are_deterministic_short_and_safe() -> None:
+    moment = pendulum.datetime(2026, 6, 1, 7, 30)
+    name = derive_campaign_name("Marketing: Tết 2026 / very long dag id for a campaign", moment)
+    assert name == derive_campaign_name("Marketing: Tết 2026 / very long dag id for a campaign", moment)
+    assert len(name) <= 29 and name.endswith("-2606010730") and all(c.isalnum() or c == "-" for c in name)
+    assert derive_campaign_name("promo", moment) == "promo-2606010730"
+
+
+def test_dry_run_validates_and_calls_nothing(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    audience = [*phones(3), "0912000001", "12345", "+84 912 000 002"]
+    preview = create(tmp_path, phones=audience, quota_margin=2, dry_run=True).execute(context())
+    assert preview["quota"] == 3 * 1 + 2 and preview["audience"]["invalid"] == 1
+    assert preview["audience"]["duplicates"] == 2 and preview["campaign_name"] == "qc-dag-2606010730"
+    long_text = "x" * 200  # FPT: 200 characters = 2 messages
+    assert create(tmp_path, message=long_text, phones=phones(10), dry_run=True).execute(context())["quota"] == 20
+    assert fptsms_sandbox.admin.requests() == {}
+
+
+def test_bad_schedule_fails_before_any_call_with_next_slot(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    tomorrow = pendulum.now("Asia/Ho_Chi_Minh").add(days=1).format("YYYY-MM-DD")
+    with pytest.raises(ScheduleError) as caught:
+        create(tmp_path, schedule_time=f"{tomorrow} 12:15", quota=10).execute(context())
+    assert "next valid slot" in str(caught.value).lower() or caught.value.next_slot is not None
+    with pytest.raises(InvalidInputError, match="message"):
+        create(tmp_path, message="  ", quota=10).execute(context())
+    with pytest.raises(InvalidInputError, match="quota"):
+        create(tmp_path, quota=-1).execute(context())
+    assert fptsms_sandbox.admin.requests() == {}
+
+
+def test_create_is_idempotent(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    first = create(tmp_path, phones=phones(5)).execute(context())
+    again = create(tmp_path, phones=phones(5)).execute(context(try_number=2))
+    assert first == again
+    campaigns = fptsms_sandbox.admin.campaigns()
+    assert [c["CampaignName"] for c in campaigns] == ["qc-dag-2606010730"] and campaigns[0]["Quota"] == 5
+
+
+def test_create_after_a_lost_reply_makes_one_usable_campaign(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    fptsms_sandbox.admin.set_faults(script=["lost_reply"], paths=["/api/create-campaign"])
+    with pytest.raises(NetworkError):
+        create(tmp_path, quota=10).execute(context())
+    code = create(tmp_path, quota=10).execute(context(try_number=2))
+    names = sorted(c["CampaignName"] for c in fptsms_sandbox.admin.campaigns())
+    assert names == ["qc-dag-2606010730", "qc-dag-2606010730-r2"]
+    assert code == next(c["CampaignCode"] for c in fptsms_sandbox.admin.campaigns() if c["CampaignName"].endswith("r2"))
+
+
+def test_push_file_in_chunks(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    audience = tmp_path / "audience.csv.gz"
+    rows = ["name,so_dien_thoai", *[f"c{i},{p}" for i, p in enumerate(phones(2500))], "bad,123", "dup,0912000000"]
+    audience.write_bytes(gzip.compress("\n".join(rows).encode()))
+    code = create(tmp_path, phones=str(audience)).execute(context())
+    summary = push(
+        tmp_path, code, str(audience), chunk_size=1000, invalid_output=str(tmp_path / "invalid.csv")
+    ).execute(context("push"))
+    assert (summary["pushed"], summary["chunks"], summary["remain_quota"]) == (2500, 3, 0)
+    assert summary["phones"]["invalid"] == 1 and summary["phones"]["duplicates"] == 1
+    assert (tmp_path / "invalid.csv").read_text().splitlines()[1].startswith("2501,")  # data row 2501: "bad,123"
+    ledger = fptsms_sandbox.admin.summary(campaign_code=code)
+    assert (ledger["total"], ledger["duplicates"]) == (2500, 0)
+
+
+@pytest.mark.parametrize(("fault", "landed"), [("lost_reply", 3000), ("drop", 2000), ("error_5xx", 2000)])
+def test_resume_after_a_failed_chunk_sends_each_phone_once(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path, fault: str, landed: int
+) -> None:
+    code = create(tmp_path, quota=5000).execute(context())
+    operator = push(tmp_path, code, phones(5000), chunk_size=1000)
+    original = operator.hook.push_campaign
+    calls = {"n": 0}
+
+    def third_chunk_fails(campaign_code: str, chunk: list[str]) -> dict[str, Any]:
+        calls["n"] += 1
+        if calls["n"] == 3:  # chunks 1-2 acknowledged; chunk 3 meets the fault and the task dies
+            fptsms_sandbox.admin.set_faults(script=[fault], paths=["/api/push-brandname-ads"])
+        return original(campaign_code, chunk)
+
+    operator.hook.push_campaign = third_chunk_fails  # type: ignore[method-assign]
+    with pytest.raises(NetworkError if fault != "error_5xx" else Exception):
+        operator.execute(context("push"))
+    assert fptsms_sandbox.admin.summary(campaign_code=code)["total"] == landed
+    summary = push(tmp_path, code, phones(5000), chunk_size=1000).execute(context("push", try_number=2))
+    assert summary["pushed"] == 5000 and summary["pushed_this_try"] == 5000 - landed
+    ledger = fptsms_sandbox.admin.summary(campaign_code=code)
+    assert (ledger["total"], ledger["unique"], ledger["duplicates"]) == (5000, 5000, 0)
+
+
+def test_rerun_after_completion_sends_nothing(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    code = create(tmp_path, quota=300).execute(context())
+    push(tmp_path, code, phones(300), chunk_size=100).execute(context("push"))
+    summary = push(tmp_path, code, phones(300), chunk_size=100).execute(context("push", try_number=2))
+    assert summary["pushed_this_try"] == 0 and fptsms_sandbox.admin.summary()["total"] == 300
+
+
+def test_push_stops_before_the_quota_is_exceeded(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    code = create(tmp_path, quota=250).execute(context())
+    with pytest.raises(AirflowFailException, match="quota"):
+        push(tmp_path, code, phones(400), chunk_size=100).execute(context("push"))
+    assert fptsms_sandbox.admin.summary()["total"] == 200
+    small = create(tmp_path, campaign_name="tiny", quota=5).execute(context())
+    with pytest.raises(AirflowFailException, match="1016"):
+        push(tmp_path, small, phones(10), chunk_size=10).execute(context("push"))
+    assert fptsms_sandbox.admin.summary(campaign_code=small)["total"] == 0
+
+
+def test_mapped_ranges_cover_the_list_once(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    assert chunk_ranges(2500, 1000) == [(1, 1000), (1001, 2000), (2001, 2500)]
+    code = create(tmp_path, quota=2500).execute(context())
+    for index, row_range in enumerate(chunk_ranges(2500, 1000)):
+        ctx = context("push")
+        ctx["ti"].map_index = index
+        push(tmp_path, code, phones(2500), chunk_size=400, row_range=row_range).execute(ctx)
+    ledger = fptsms_sandbox.admin.summary(campaign_code=code)
+    assert (ledger["total"], ledger["duplicates"]) == (2500, 0)
+
+
+def test_report_waits_then_summarises(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    code = create(tmp_path, quota=20).execute(context())
+    push(tmp_path, code, phones(20), chunk_size=10).execute(context("push"))
+    report = FptCampaignReportOperator(
+        task_id="report",
+        campaign_code=code,
+        wait_for_complete=True,
+        output_path=str(tmp_path / "out" / "dlr.csv"),
+        poll_interval=1,
+    )
+    with pytest.raises(TaskDeferred) as deferred:
+        report.execute(context("report"))
+    assert deferred.value.trigger.serialize()[1]["expected_rows"] == 20
+    fptsms_sandbox.admin.configure(approval_delay=0, send_delay=0, dlr_delay=0, dlr_failure_rate=0.3)
+    summary = report.execute_complete(context("report"), {"status": "complete"})
+    assert summary["rows"] == 20 and summary["delivered"] + summary["failed"] == 20 and summary["failed"] > 0
+    assert summary["by_error"] == {"DELIVERY_FAILED": summary["failed"]}
+    assert (tmp_path / "out" / "dlr.csv").read_text().startswith("Phone,Telco,Status")
