@@ -252,11 +252,11 @@ def status_totals_request(client_no: str, client_pass: str) -> FiboRequest:
     return FiboRequest(STATUS_TOTALS_PATH, {"Username": creds["clientNo"], "Password": creds["clientPass"]})
 
 
-_SECRET_QUERY = re.compile(r"(?i)\b(clientPass|Password)=[^&#\s]*")
+_SECRET_QUERY = re.compile(r"(?i)\b(clientPass|Password|phoneNumber|smsMessage)=[^&#\s\"]*")
 
 
 def redact_url(url: str) -> str:
-    """Mask the password in a Fibo URL before it reaches a log line or an exception."""
+    """Mask the password, the phone and the text in a Fibo URL before it reaches a log line or an exception."""
     return _SECRET_QUERY.sub(lambda m: f"{m.group(1)}=***", url)
 
 

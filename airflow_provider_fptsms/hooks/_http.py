@@ -13,6 +13,7 @@ import tenacity
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, NetworkError, SmsError, TokenError
+from airflow_provider_fptsms.gateways.fibo import redact_url
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -121,6 +122,24 @@ def replayable(idempotent: bool) -> Callable[[BaseException], bool]:
         return idempotent or (isinstance(exc, NetworkError) and not exc.request_sent)
 
     return retry_if
+
+
+class RedactQueryStrings(logging.Filter):
+    """urllib3 logs every request line at DEBUG, query string included: Fibo's has the password and phone."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact_url(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact_url(record.msg)
+        return True
+
+
+def install_url_redaction() -> None:
+    """Idempotent: one filter on urllib3's request logger for the whole process."""
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, RedactQueryStrings) for f in logger.filters):
+        logger.addFilter(RedactQueryStrings())
 
 
 def base_urls(host: str | None, schema: str | None, port: int | None, fallback_hosts: Any) -> list[str]:

@@ -25,6 +25,7 @@ from airflow_provider_fptsms.gateways.errors import (
 from airflow_provider_fptsms.hooks._http import (
     GatewaySettings,
     HostRotation,
+    install_url_redaction,
     mask,
     network_error,
     new_session,
@@ -32,6 +33,7 @@ from airflow_provider_fptsms.hooks._http import (
     replayable,
     with_retries,
 )
+from airflow_provider_fptsms.sms.phones import normalise
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ class FiboSmsHook(HttpHook):
     def __init__(self, fibo_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(method="GET", http_conn_id=fibo_conn_id, **kwargs)
         self.fibo_conn_id = fibo_conn_id
+        install_url_redaction()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -136,7 +139,7 @@ class FiboSmsHook(HttpHook):
             raise InvalidInputError(
                 "sender_name", sender, "is not set", "pass sender_name= or set the connection extra 'sender_name'"
             )
-        phone = str(phone).strip()
+        phone = normalise(phone)  # bad numbers fail here, before any call
         request = fibo.send_masked_sms_request(
             s.client_no,
             s.client_pass,

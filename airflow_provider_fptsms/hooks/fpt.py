@@ -40,6 +40,7 @@ from airflow_provider_fptsms.hooks._http import (
     replayable,
     with_retries,
 )
+from airflow_provider_fptsms.sms.phones import normalise
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -291,7 +292,7 @@ class FptSmsHook(HttpHook):
         Returns ``{"status": "sent" | "already_sent", "message_id", "telco", "phone" (masked), "request_id"}``.
         """
         chosen = self._brandname(brandname)
-        phone = str(phone).strip()
+        phone = normalise(phone, international=international)  # bad numbers fail here, before any call
         try:
             receipt = self._call(
                 lambda token, session: fpt.cskh_request(
@@ -339,7 +340,7 @@ class FptSmsHook(HttpHook):
 
     def push_campaign(self, campaign_code: str, phones: Sequence[str]) -> dict[str, Any]:
         """Push one chunk of phones; returns NumMessageSent, NumRemainQuota, BatchId."""
-        chunk = [str(p).strip() for p in phones]
+        chunk = [normalise(p) for p in phones]
         receipt = self._call(
             lambda token, session: fpt.push_campaign_request(token, session, campaign_code, chunk),
             fpt.parse_push,

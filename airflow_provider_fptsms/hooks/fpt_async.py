@@ -32,6 +32,7 @@ from airflow_provider_fptsms.gateways.errors import (
 )
 from airflow_provider_fptsms.hooks._http import HostRotation, mask, network_error, replayable, retry_policy
 from airflow_provider_fptsms.hooks.fpt import TOKENS, CachedToken, FptSettings, fpt_settings, scope_hint
+from airflow_provider_fptsms.sms.phones import normalise
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -196,13 +197,14 @@ class FptSmsAsyncHook(HttpAsyncHook):
             async def one(item: CskhMessage) -> dict[str, Any]:
                 brandname = item.brandname or settings.brandname or ""
                 try:
+                    phone = normalise(item.phone, international=international)
                     receipt = await self._call(
                         session,
                         lambda token, session_id: fpt.cskh_request(
                             token,
                             session_id,
                             brandname,
-                            item.phone,
+                            phone,
                             item.message,
                             item.request_id,
                             international=international,
@@ -258,5 +260,6 @@ def _result(item: CskhMessage, status: str, message_id: str | None = None, telco
 
 def _failed(item: CskhMessage, error: SmsError) -> dict[str, Any]:
     row = _result(item, "failed")
-    row.update(error_code=error.code, error=str(error))
+    code = error.code if error.code is not None else f"invalid_{getattr(error, 'field', 'input')}"
+    row.update(error_code=code, error=str(error))
     return row

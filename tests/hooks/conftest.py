@@ -78,7 +78,8 @@ def leak_guard(
     tokens = list(fptsms_sandbox.sandbox.fpt.tokens)
     passwords = [json.loads(v).get("password") for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")]
     secrets = [s for s in (*SECRETS, *tokens, *passwords) if s]
-    everything = texts + [r.getMessage() for r in caplog.records] + [r.exc_text or "" for r in caplog.records]
+    records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
+    everything = texts + [r.getMessage() for r in records] + [r.exc_text or "" for r in records]
     leaks = find_leaks(everything, secrets)
     assert not leaks, f"secrets or raw phones leaked: {leaks[:3]}"
 

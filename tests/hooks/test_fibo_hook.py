@@ -27,7 +27,7 @@ def test_send_and_balance(fptsms_sandbox: SandboxHandle, fibo_conn: Any, service
     hook = FiboSmsHook()
     assert hook.get_balance() == Decimal(1_000_000)
     result = hook.send_sms("0912345678", "Cảnh báo: DAG lỗi")
-    assert result == {"status": "sent", "code": 200, "phone": "0912***678", "sms_guid": None}
+    assert result == {"status": "sent", "code": 200, "phone": "84912***678", "sms_guid": None}
     assert hook.get_balance() == Decimal(999_999)  # one UCS-2 segment at price 1
     requested = fptsms_sandbox.admin.requests()
     expected_path = (service_path or "/Service.aspx") + "/SendMaskedSMS"

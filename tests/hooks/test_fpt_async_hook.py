@@ -77,8 +77,12 @@ async def test_per_message_failures_and_batch_fatal_errors(fptsms_sandbox: Sandb
             CskhMessage("0912345679", "casino", "m-3"),
         ]
     )
-    assert [(r["status"], r["error_code"]) for r in results] == [("sent", None), ("failed", 53), ("failed", 6)]
-    assert "12" not in results[1]["error"].split("53")[0]
+    assert [(r["status"], r["error_code"]) for r in results] == [
+        ("sent", None),
+        ("failed", "invalid_phone"),
+        ("failed", 6),
+    ]
+    assert "invalid phone='***'" in results[1]["error"]  # refused before any call, number masked
     with pytest.raises(BrandnameError):
         await hook.send_cskh_many([CskhMessage("0912345670", "x", "m-4", brandname="NOT-OURS")])
 

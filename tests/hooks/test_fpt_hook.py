@@ -32,7 +32,7 @@ def test_send_cskh_and_idempotent_retry(fptsms_sandbox: SandboxHandle) -> None:
     hook = FptSmsHook()
     first = hook.send_cskh("0912345678", "Mã OTP 1234", request_id="run1-task-0")
     assert first["status"] == "sent" and first["message_id"] and first["telco"] == "vina"
-    assert first["phone"] == "0912***678"
+    assert first["phone"] == "84912***678"
     again = hook.send_cskh("0912345678", "Mã OTP 1234", request_id="run1-task-0")
     assert again["status"] == "already_sent"
     assert fptsms_sandbox.admin.summary()["total"] == 1
@@ -207,3 +207,21 @@ def test_no_secret_or_raw_phone_in_logs_errors_or_repr(
     for secret in ("sandbox-secret", "another-secret", token, "0912345678", "84912345678", "0987654321"):
         assert secret not in text
     TOKENS.clear()
+
+
+@pytest.mark.parametrize("phone", ["12345", "02438251234", "0912abc678", ""])
+def test_bad_phones_fail_before_any_call(fptsms_sandbox: SandboxHandle, phone: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        FptSmsHook().send_cskh(phone, "otp", request_id="bad-phone")
+    assert caught.value.field == "phone"
+    assert fptsms_sandbox.admin.requests() == {}
+
+
+def test_push_normalises_and_refuses_bad_rows(fptsms_sandbox: SandboxHandle) -> None:
+    hook = FptSmsHook()
+    code = hook.create_campaign("norm", "Khuyen mai", _slot(), 10)
+    assert hook.push_campaign(code, ["+84 912 345 678", "0987.654.321"])["NumMessageSent"] == 2
+    assert sorted(e["phone"] for e in fptsms_sandbox.admin.ledger()) == ["84912345678", "84987654321"]
+    with pytest.raises(InvalidInputError):
+        hook.push_campaign(code, ["0912345679", "bad"])
+    assert fptsms_sandbox.admin.summary()["total"] == 2

@@ -76,7 +76,7 @@ def test_send_request_refuses_empty_fields(field: str, kwargs: dict[str, str]) -
 def test_redact_url() -> None:
     url = "http://h/Service.aspx/SendMaskedSMS?clientNo=CL1&clientPass=p%40ss&phoneNumber=1&Password=x"
     assert fibo.redact_url(url) == (
-        "http://h/Service.aspx/SendMaskedSMS?clientNo=CL1&clientPass=***&phoneNumber=1&Password=***"
+        "http://h/Service.aspx/SendMaskedSMS?clientNo=CL1&clientPass=***&phoneNumber=***&Password=***"
     )
 
 
