@@ -113,8 +113,20 @@ def get_provider_info() -> dict[str, Any]:
             },
             {"integration-name": "Fibo SMS", "external-doc-url": "https://fibosms.com", "tags": ["service"]},
         ],
+        "operators": [
+            {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.operators.campaign"]},
+        ],
+        "sensors": [
+            {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.sensors.campaign"]},
+        ],
+        "triggers": [
+            {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.triggers.campaign"]},
+        ],
         "hooks": [
-            {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.hooks.fpt"]},
+            {
+                "integration-name": "FPT SMS Brandname",
+                "python-modules": ["airflow_provider_fptsms.hooks.fpt", "airflow_provider_fptsms.hooks.fpt_async"],
+            },
             {"integration-name": "Fibo SMS", "python-modules": ["airflow_provider_fptsms.hooks.fibo"]},
         ],
         "connection-types": CONNECTION_TYPES,

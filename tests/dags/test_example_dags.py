@@ -1,0 +1,55 @@
+"""The example DAGs run end to end with ``airflow dags test`` on SQLite against the sandbox.
+
+This is where deferral is shown for real: the approval, sent and report tasks enter the
+deferred state and their triggers complete them.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_fptsms.sandbox.client import SandboxClient
+from airflow_provider_fptsms.sandbox.dagtest import AirflowHome
+from airflow_provider_fptsms.sandbox.server import SandboxProcess
+
+DAGS = Path(__file__).resolve().parents[2] / "dags_examples"
+
+
+@pytest.fixture(scope="module")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
+    home = AirflowHome(tmp_path_factory.mktemp("airflow-home"), DAGS, FPTSMS_EXAMPLE_POLL_SECONDS="0.5")
+    home.migrate()
+    return home
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxProcess]:
+    with SandboxProcess("--approval-delay", "2", "--send-delay", "2", "--dlr-delay", "2") as process:
+        yield process
+
+
+def test_qc_campaign_lifecycle(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
+    result = airflow_home.dag_test("qc_campaign_lifecycle", sandbox.url)
+    assert result.state == "success", result.output[-3000:]
+    assert result.deferred_tasks == ["wait_for_approval", "wait_until_sent", "delivery_report"]
+    line = next(x for x in result.output.splitlines() if "QC campaign summary:" in x)
+    summary = ast.literal_eval(line.split("QC campaign summary:", 1)[1].strip().rsplit("}", 1)[0] + "}")
+    assert summary["approval"] == "approved" and summary["invalid_rows"] == 2
+    assert summary["delivered"] + summary["failed"] == summary["phones_pushed"] and summary["pending"] == 0
+    assert Path(summary["report_path"]).read_text().startswith("Phone,Telco,Status")
+    ledger = SandboxClient(sandbox.url).summary()
+    assert ledger["total"] == summary["phones_pushed"] and ledger["duplicates"] == 0
+    for secret in ("sandbox-secret", "sandbox-pass"):
+        assert secret not in result.output
+
+
+def test_sms_hooks_tour(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
+    result = airflow_home.dag_test("sms_hooks_tour", sandbox.url)
+    assert result.state == "success", result.output[-3000:]
+    ledger = SandboxClient(sandbox.url).summary()
+    assert ledger["by_kind"] == {"cskh": 1, "qc": 3, "fibo": 1} and ledger["duplicates"] == 0
+    assert "0912345678" not in result.output and "sandbox-pass" not in result.output
