@@ -644,3 +644,27 @@ def test_empty_csv_yields_nothing(tmp_path: Path) -> None:
     path = _write(tmp_path / "empty.csv", "")
     assert list(read_phones(path)) == []
     assert list(read_phones(path, column=0)) == []
+
+
+def test_phone_set_remembers_vn_and_international_numbers() -> None:
+    from airflow_provider_fptsms.sms.phones import PhoneSet
+
+    seen = PhoneSet()
+    for key in (84_000_000_000, 84_912_345_678, 84_999_999_999, 14_155_552_671, 84_912_345_679):
+        assert seen.add(key) is True
+        assert seen.add(key) is False
+    assert seen.add(84_912_345_677) is True  # neighbours in the same bitmap byte stay distinct
+
+
+def test_dedupe_memory_stays_small_for_a_million_numbers() -> None:
+    import tracemalloc
+
+    from airflow_provider_fptsms.sms.phones import PhoneSet
+
+    tracemalloc.start()
+    seen = PhoneSet()
+    for n in range(1_000_000):
+        seen.add(84_912_000_000 + n * 7)  # spread over 7 blocks of 10^6
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 2_000_000  # 7 x 125 KB bitmaps, not ~60 MB of set[int]
