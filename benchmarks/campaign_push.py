@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from types import SimpleNamespace
 from airflow_provider_fptsms.operators.campaign import FptPushCampaignOperator
 code, path, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -27,7 +27,8 @@ op = FptPushCampaignOperator(task_id="push", campaign_code=code, phones=path, ch
 started = time.perf_counter()
 summary = op.execute({"ti": ti})
 elapsed = time.perf_counter() - started
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process image's peak RSS (ru_maxrss would carry the spawning parent's over exec)
+rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")) / 1024
 print("RESULT " + json.dumps({"elapsed": elapsed, "rss_mb": rss, "pushed": summary["pushed"]}))
 """
 
