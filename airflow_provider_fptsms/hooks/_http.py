@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, TypeVar
 
 import requests
@@ -158,6 +159,53 @@ def base_urls(host: str | None, schema: str | None, port: int | None, fallback_h
             item = f"{item}:{port}"
         urls.append(item)
     return urls
+
+
+class GatewayHookMixin:
+    """What the sync hooks share: a header-clean keep-alive session, host rotation, typed transport errors,
+    and the connection form metadata. Mixed in before ``HttpHook`` so ``get_conn`` is ours."""
+
+    conn_name_attr: str
+    conn_type: str
+    gateway: str
+
+    @property
+    def settings(self) -> GatewaySettings:
+        raise NotImplementedError
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        from airflow_provider_fptsms.get_provider_info import connection_type
+
+        return dict(connection_type(cls.conn_type)["ui-field-behaviour"])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.conn_name_attr}={getattr(self, self.conn_name_attr)!r})"
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        return new_session(verify=self.settings.verify)
+
+    @cached_property
+    def _hosts(self) -> HostRotation:
+        return HostRotation(self.settings.urls)
+
+    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Any:
+        """The keep-alive session (no connection extra is ever sent as a header)."""
+        return self._session
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One HTTP exchange with the current host; moves to the next host after a network error or a 5xx."""
+        base = self._hosts.current
+        url = base + path
+        try:
+            reply = self._session.request(method, url, timeout=self.settings.timeout, **kwargs)
+        except requests.RequestException as exc:
+            self._hosts.failed(base)
+            raise network_error(exc, self.gateway, url) from None  # the exception text may hold secrets
+        if reply.status_code >= 500:
+            self._hosts.failed(base)
+        return reply
 
 
 def new_session(pool_size: int = 32, verify: bool = True) -> requests.Session:

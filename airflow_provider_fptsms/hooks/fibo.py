@@ -12,7 +12,6 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar
 
-import requests
 from airflow.providers.http.hooks.http import HttpHook
 
 from airflow_provider_fptsms.gateways import fibo
@@ -23,12 +22,10 @@ from airflow_provider_fptsms.gateways.errors import (
     mask_phone,
 )
 from airflow_provider_fptsms.hooks._http import (
+    GatewayHookMixin,
     GatewaySettings,
-    HostRotation,
     install_url_redaction,
     mask,
-    network_error,
-    new_session,
     read_settings,
     replayable,
     with_retries,
@@ -59,7 +56,7 @@ class FiboSettings(GatewaySettings):
         return self.extra.get("service_path") or fibo.DEFAULT_SERVICE_PATH
 
 
-class FiboSmsHook(HttpHook):
+class FiboSmsHook(GatewayHookMixin, HttpHook):
     """Talk to Fibo SMS.
 
     :param fibo_conn_id: a ``fibosms`` connection: host = base URL, login = clientNo,
@@ -71,20 +68,12 @@ class FiboSmsHook(HttpHook):
     default_conn_name = "fibosms_default"
     conn_type = "fibosms"
     hook_name = "Fibo SMS"
+    gateway = fibo.GATEWAY
 
     def __init__(self, fibo_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(method="GET", http_conn_id=fibo_conn_id, **kwargs)
         self.fibo_conn_id = fibo_conn_id
         install_url_redaction()
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        from airflow_provider_fptsms.get_provider_info import connection_type
-
-        return connection_type(cls.conn_type)["ui-field-behaviour"]
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(fibo_conn_id={self.fibo_conn_id!r})"
 
     @cached_property
     def settings(self) -> FiboSettings:
@@ -99,28 +88,9 @@ class FiboSmsHook(HttpHook):
         mask(settings.password)
         return settings
 
-    @cached_property
-    def _session(self) -> requests.Session:
-        return new_session(verify=self.settings.verify)
-
-    @cached_property
-    def _hosts(self) -> HostRotation:
-        return HostRotation(self.settings.urls)
-
-    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Any:
-        return self._session
-
     def _get(self, request: fibo.FiboRequest, parse: Callable[[bytes, int], T], *, idempotent: bool) -> T:
         def attempt() -> T:
-            base = self._hosts.current
-            url = base + request.path
-            try:
-                reply = self._session.get(url, params=request.params, timeout=self.settings.timeout)
-            except requests.RequestException as exc:
-                self._hosts.failed(base)
-                raise network_error(exc, fibo.GATEWAY, url) from None  # the exception text holds the password
-            if reply.status_code >= 500:
-                self._hosts.failed(base)
+            reply = self._send("GET", request.path, params=request.params)
             return parse(reply.content, reply.status_code)
 
         s = self.settings

@@ -31,11 +31,10 @@ from airflow_provider_fptsms.gateways.errors import (
     mask_phone,
 )
 from airflow_provider_fptsms.hooks._http import (
+    GatewayHookMixin,
     GatewaySettings,
-    HostRotation,
     mask,
     network_error,
-    new_session,
     read_settings,
     replayable,
     with_retries,
@@ -168,7 +167,7 @@ class _TokenCache:
 TOKENS = _TokenCache()
 
 
-class FptSmsHook(HttpHook):
+class FptSmsHook(GatewayHookMixin, HttpHook):
     """Talk to FPT SMS Brandname.
 
     :param fpt_conn_id: a ``fptsms`` connection: host = base URL, login = client_id,
@@ -180,37 +179,17 @@ class FptSmsHook(HttpHook):
     default_conn_name = "fptsms_default"
     conn_type = "fptsms"
     hook_name = "FPT SMS Brandname"
+    gateway = fpt.GATEWAY
 
     def __init__(self, fpt_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(method="POST", http_conn_id=fpt_conn_id, **kwargs)
         self.fpt_conn_id = fpt_conn_id
-
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        from airflow_provider_fptsms.get_provider_info import connection_type
-
-        return connection_type(cls.conn_type)["ui-field-behaviour"]
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(fpt_conn_id={self.fpt_conn_id!r})"
 
     # ------------------------------------------------------------------ connection
 
     @cached_property
     def settings(self) -> FptSettings:
         return fpt_settings(self.get_connection(self.fpt_conn_id))
-
-    @cached_property
-    def _session(self) -> requests.Session:
-        return new_session(verify=self.settings.verify)
-
-    @cached_property
-    def _hosts(self) -> HostRotation:
-        return HostRotation(self.settings.urls)
-
-    def get_conn(self, headers: dict[Any, Any] | None = None, extra_options: dict[str, Any] | None = None) -> Any:
-        """The keep-alive session (no connection extra is ever sent as a header)."""
-        return self._session
 
     # ------------------------------------------------------------------ plumbing
 
@@ -236,19 +215,16 @@ class FptSmsHook(HttpHook):
         return self._token().value
 
     def _post(self, request: fpt.FptRequest, parse: Callable[[int, bytes], T]) -> T:
-        base = self._hosts.current
-        url = base + request.path
-        try:
-            reply = self._session.post(url, json=request.body, timeout=self.settings.timeout)
-        except requests.RequestException as exc:
-            self._hosts.failed(base)
-            raise network_error(exc, fpt.GATEWAY, url) from None
-        if reply.status_code >= 500:
-            self._hosts.failed(base)
+        reply = self._send("POST", request.path, json=request.body)
         return parse(reply.status_code, reply.content)
 
     def _call(
-        self, build: Callable[[str, str], fpt.FptRequest], parse: Callable[[int, bytes], T], *, idempotent: bool
+        self,
+        build: Callable[[str, str], fpt.FptRequest],
+        parse: Callable[[int, bytes], T],
+        *,
+        idempotent: bool,
+        exchange: Callable[[fpt.FptRequest, Callable[[int, bytes], T]], T] | None = None,
     ) -> T:
         """Authenticated call: replay once with a fresh token on 1011/1012/1013, retry what may be retried.
 
@@ -256,14 +232,16 @@ class FptSmsHook(HttpHook):
         surely never reached FPT; otherwise the error goes up for the caller to reconcile.
         """
 
+        send = exchange or self._post
+
         def attempt() -> T:
             token = self._token()
             try:
-                return self._post(build(token.value, token.session_id), parse)
+                return send(build(token.value, token.session_id), parse)
             except TokenError:
                 TOKENS.invalidate(self.settings.token_key, token)
                 fresh = self._token()
-                return self._post(build(fresh.value, fresh.session_id), parse)
+                return send(build(fresh.value, fresh.session_id), parse)
 
         s = self.settings
         return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=replayable(idempotent))
@@ -377,27 +355,26 @@ class FptSmsHook(HttpHook):
         """Stream the raw ``dlr-ads`` CSV to ``path`` (flat memory); returns the number of data rows."""
         target = Path(path)
 
-        def fetch() -> int:
-            token = self._token()
-            request = fpt.delivery_report_request(token.value, campaign_code)
-            base = self._hosts.current
-            url = base + request.path
-            try:
-                with self._session.post(url, json=request.body, timeout=self.settings.timeout, stream=True) as reply:
-                    if reply.status_code != 200 or "json" in reply.headers.get("content-type", ""):
-                        fpt.parse_delivery_report(reply.status_code, reply.content)  # raises the typed error
-                    lines = 0
+        def stream(request: fpt.FptRequest, _parse: Callable[[int, bytes], int]) -> int:
+            with self._send("POST", request.path, json=request.body, stream=True) as reply:
+                if reply.status_code != 200 or "json" in reply.headers.get("content-type", ""):
+                    fpt.parse_delivery_report(reply.status_code, reply.content)  # raises the typed error
+                lines = 0
+                try:
                     with target.open("wb") as out:
                         for chunk in reply.iter_content(chunk_size=1 << 16):
                             out.write(chunk)
                             lines += chunk.count(b"\n")
-                    return max(lines - 1, 0)
-            except requests.RequestException as exc:
-                self._hosts.failed(base)
-                raise network_error(exc, fpt.GATEWAY, url) from None
+                except requests.RequestException as exc:
+                    raise network_error(exc, fpt.GATEWAY, request.path) from None
+                return max(lines - 1, 0)
 
-        s = self.settings
-        return with_retries(fetch, max_attempts=s.max_attempts, backoff=s.backoff)
+        return self._call(
+            lambda token, _session: fpt.delivery_report_request(token, campaign_code),
+            lambda _status, _body: 0,
+            idempotent=True,
+            exchange=stream,
+        )
 
     # ------------------------------------------------------------------ UI
 
