@@ -8,6 +8,7 @@ retryable errors only, failover between hosts, and masking of secrets and phones
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 import time
@@ -85,7 +86,25 @@ def fpt_settings(conn: Any) -> FptSettings:
         password_means="client_secret",  # noqa: S106 - a label, not a secret
     )
     mask(settings.password)
+    if "fallback_hosts" not in settings.extra:
+        twin = production_twin(settings.urls[0])
+        if twin:
+            settings = dataclasses.replace(settings, urls=(*settings.urls, twin))
     return settings
+
+
+#: FPT's two equivalent production domains ("these two domains are similar, supporting each other").
+PRODUCTION_HOSTS = ("app.sms.fpt.net", "service.sms.fpt.net")
+
+
+def production_twin(url: str) -> str | None:
+    """``https://app.sms.fpt.net`` -> ``https://service.sms.fpt.net`` (and back): the default failover host."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    if host not in PRODUCTION_HOSTS:
+        return None
+    other = PRODUCTION_HOSTS[1 - PRODUCTION_HOSTS.index(host)]
+    return f"{scheme}://{other}{rest[len(host) :]}"
 
 
 @dataclass

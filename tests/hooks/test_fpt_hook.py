@@ -225,3 +225,24 @@ def test_push_normalises_and_refuses_bad_rows(fptsms_sandbox: SandboxHandle) -> 
     with pytest.raises(InvalidInputError):
         hook.push_campaign(code, ["0912345679", "bad"])
     assert fptsms_sandbox.admin.summary()["total"] == 2
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "urls"),
+    [
+        ("https://app.sms.fpt.net", {}, ("https://app.sms.fpt.net", "https://service.sms.fpt.net")),
+        ("service.sms.fpt.net", {}, ("https://service.sms.fpt.net", "https://app.sms.fpt.net")),
+        ("https://app.sms.fpt.net", {"fallback_hosts": ""}, ("https://app.sms.fpt.net",)),
+        ("http://sandbox.sms.fpt.net", {}, ("http://sandbox.sms.fpt.net",)),
+        (
+            "https://app.sms.fpt.net",
+            {"fallback_hosts": "https://api01.sms.fpt.net"},
+            ("https://app.sms.fpt.net", "https://api01.sms.fpt.net"),
+        ),
+    ],
+)
+def test_production_hosts_fail_over_to_each_other(
+    fpt_conn: Any, host: str, extra: dict[str, str], urls: tuple[str, ...]
+) -> None:
+    fpt_conn(host=host, extra=extra)
+    assert FptSmsHook().settings.urls == urls
