@@ -122,6 +122,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.triggers.campaign"]},
         ],
+        "notifications": [
+            "airflow_provider_fptsms.notifications.sms.FptSmsNotifier",
+            "airflow_provider_fptsms.notifications.sms.FiboSmsNotifier",
+        ],
         "hooks": [
             {
                 "integration-name": "FPT SMS Brandname",

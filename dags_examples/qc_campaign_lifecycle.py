@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
+from airflow_provider_fptsms.notifications.sms import FptSmsNotifier
 from airflow_provider_fptsms.operators.campaign import (
     FptCampaignReportOperator,
     FptCreateCampaignOperator,
@@ -26,10 +27,25 @@ from airflow_provider_fptsms.sensors.campaign import FptCampaignApprovalSensor, 
 AUDIENCE = str(Path(__file__).parent / "data" / "audience.csv")
 # Production polls every few minutes; the demo's sandbox answers within seconds.
 POLL = float(os.environ.get("FPTSMS_EXAMPLE_POLL_SECONDS", "300"))
+ALERT_PHONES = os.environ.get("FPTSMS_EXAMPLE_ALERT_PHONES", "0912000111").split(",")
 MESSAGE = "FPT Shop: Giam 20% phu kien cuoi tuan nay. Chi tiet tai fptshop.com.vn. Tu choi QC soan TC gui 9xxx"
 
 
-@dag(schedule=None, start_date=datetime(2026, 1, 1), catchup=False, tags=["fptsms", "qc", "example"])
+ON_FAILURE = FptSmsNotifier(message="QC {{ ti.dag_id }}: task {{ ti.task_id }} failed", phones=ALERT_PHONES)
+ON_REPORT = FptSmsNotifier(
+    message="QC {{ ti.dag_id }}: {{ ti.xcom_pull(task_ids='delivery_report')['delivered'] }} delivered, "
+    "{{ ti.xcom_pull(task_ids='delivery_report')['failed'] }} failed",
+    phones=ALERT_PHONES,
+)
+
+
+@dag(
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["fptsms", "qc", "example"],
+    default_args={"on_failure_callback": ON_FAILURE},
+)
 def qc_campaign_lifecycle() -> None:
     create = FptCreateCampaignOperator(
         task_id="create_campaign",
@@ -51,7 +67,11 @@ def qc_campaign_lifecycle() -> None:
     approval = FptCampaignApprovalSensor(task_id="wait_for_approval", campaign_code=create.output, poll_interval=POLL)
     sent = FptCampaignSentSensor(task_id="wait_until_sent", campaign_code=create.output, poll_interval=POLL)
     report = FptCampaignReportOperator(
-        task_id="delivery_report", campaign_code=create.output, wait_for_complete=True, poll_interval=POLL
+        task_id="delivery_report",
+        campaign_code=create.output,
+        wait_for_complete=True,
+        poll_interval=POLL,
+        on_success_callback=ON_REPORT,  # the notifier: an SMS to the team when the report is in
     )
 
     @task

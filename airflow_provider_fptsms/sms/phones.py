@@ -99,13 +99,13 @@ REASON_INVALID_INTERNATIONAL = "invalid international number"
 NEXT_STEPS: dict[str, str] = {
     REASON_EMPTY: "fill in the phone number or drop the row",
     REASON_NOT_A_NUMBER: "keep only digits, spaces, dots, dashes, parentheses and a leading +",
-    REASON_TOO_SHORT: "a Vietnamese mobile number has 10 digits with the leading 0 (0912345678)",
-    REASON_TOO_LONG: "a Vietnamese mobile number has 10 digits with the leading 0 (0912345678); one number per row",
+    REASON_TOO_SHORT: "a Vietnamese mobile number has 10 digits with the leading 0 (0xxxxxxxxx)",
+    REASON_TOO_LONG: "a Vietnamese mobile number has 10 digits with the leading 0 (0xxxxxxxxx); one number per row",
     REASON_LANDLINE: "brandname SMS reaches mobiles only; ask the customer for a mobile number",
     REASON_OLD_11_DIGIT: "convert the pre-2018 prefix (e.g. 0162 -> 032, 0123 -> 083) or ask for the current number",
     REASON_NOT_MOBILE: "check the number: its prefix is not allocated to a Vietnamese mobile network",
     REASON_FOREIGN: "foreign numbers need international=True (FPT's international CSKH endpoint)",
-    REASON_INVALID_INTERNATIONAL: "check the country code and length (e.g. +14155552671)",
+    REASON_INVALID_INTERNATIONAL: "check the country code and length (e.g. +1 xxx xxx xxxx for the US)",
 }
 
 # Separators people type inside numbers (the slow path's superset of the fast path's five).

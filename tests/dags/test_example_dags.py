@@ -41,8 +41,11 @@ def test_qc_campaign_lifecycle(airflow_home: AirflowHome, sandbox: SandboxProces
     assert summary["approval"] == "approved" and summary["invalid_rows"] == 2
     assert summary["delivered"] + summary["failed"] == summary["phones_pushed"] and summary["pending"] == 0
     assert Path(summary["report_path"]).read_text().startswith("Phone,Telco,Status")
-    ledger = SandboxClient(sandbox.url).summary()
-    assert ledger["total"] == summary["phones_pushed"] and ledger["duplicates"] == 0
+    admin = SandboxClient(sandbox.url)
+    ledger = admin.summary()
+    assert ledger["by_kind"] == {"qc": summary["phones_pushed"], "cskh": 1} and ledger["duplicates"] == 0
+    alert = admin.ledger(kind="cskh")[0]  # the notifier's SMS when the report arrived
+    assert alert["message"] == f"QC qc_campaign_lifecycle: {summary['delivered']} delivered, {summary['failed']} failed"
     for secret in ("sandbox-secret", "sandbox-pass"):
         assert secret not in result.output
 

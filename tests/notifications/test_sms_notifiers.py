@@ -1,0 +1,57 @@
+"""SMS notifiers: templated, accent-stripped alerts, sent once even when the callback runs twice."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from airflow_provider_fptsms.gateways.errors import InvalidInputError, SmsError
+from airflow_provider_fptsms.notifications.sms import FiboSmsNotifier, FptSmsNotifier
+from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
+
+
+def context(task_id: str = "load") -> Any:
+    ti = SimpleNamespace(dag_id="etl_daily", run_id="scheduled__2026-06-18", task_id=task_id)
+    return {"ti": ti, "dag_run": SimpleNamespace(dag_id="etl_daily", run_id="scheduled__2026-06-18")}
+
+
+def test_fpt_alert_is_rendered_stripped_and_sent_once(fptsms_sandbox: SandboxHandle) -> None:
+    notifier = FptSmsNotifier(
+        message="Lỗi: {{ ti.task_id }} của {{ ti.dag_id }} thất bại", phones="0912345678, 0987654321"
+    )
+    notifier(context())
+    notifier(context())  # the callback ran twice: nobody is paged twice
+    entries = fptsms_sandbox.admin.ledger()
+    assert [e["message"] for e in entries] == ["Loi: load cua etl_daily that bai"] * 2
+    assert sorted(e["phone"] for e in entries) == ["84912345678", "84987654321"]
+    FptSmsNotifier(message="Lỗi: {{ ti.task_id }}", phones=["0912345678"])(context("other"))
+    assert fptsms_sandbox.admin.summary()["total"] == 3
+
+
+def test_fibo_alert(fptsms_sandbox: SandboxHandle) -> None:
+    notifier = FiboSmsNotifier(message="DAG {{ ti.dag_id }} failed", phones=["0912345678"])
+    notifier(context())
+    notifier(context())
+    entries = fptsms_sandbox.admin.ledger(gateway="fibo")
+    assert [(e["phone"], e["message"]) for e in entries] == [("84912345678", "DAG etl_daily failed")]
+
+
+def test_async_notify_runs_off_the_event_loop(fptsms_sandbox: SandboxHandle) -> None:
+    notifier = FptSmsNotifier(message="deadline missed", phones=["0912345678"], strip_accents=False)
+    asyncio.run(notifier.async_notify(context()))
+    assert fptsms_sandbox.admin.summary()["total"] == 1
+
+
+def test_failures_are_reported_masked(fptsms_sandbox: SandboxHandle) -> None:
+    notifier = FptSmsNotifier(message="alert", phones=["0912345678", "12345"], brandname="NOT-OURS")
+    with pytest.raises(SmsError) as caught:
+        notifier(context())
+    assert "2 of 2 SMS alerts failed" in str(caught.value) and "0912345678" not in str(caught.value)
+    with pytest.raises(InvalidInputError, match="phones"):
+        FptSmsNotifier(message="alert", phones=[])(context())
+    with pytest.raises(InvalidInputError, match="message"):
+        FptSmsNotifier(message="   ", phones=["0912345678"])(context())
+    assert fptsms_sandbox.admin.summary()["total"] == 0
