@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from airflow_provider_fptsms.notifications.sms import FptSmsNotifier
+from airflow_provider_fptsms.notifications.sms import REPORT_READY_ALERT, TASK_FAILED_ALERT, FptSmsNotifier
 from airflow_provider_fptsms.operators.campaign import (
     FptCampaignReportOperator,
     FptCreateCampaignOperator,
@@ -31,12 +31,8 @@ ALERT_PHONES = os.environ.get("FPTSMS_EXAMPLE_ALERT_PHONES", "0912000111").split
 MESSAGE = "FPT Shop: Giam 20% phu kien cuoi tuan nay. Chi tiet tai fptshop.com.vn. Tu choi QC soan TC gui 9xxx"
 
 
-ON_FAILURE = FptSmsNotifier(message="QC {{ ti.dag_id }}: task {{ ti.task_id }} failed", phones=ALERT_PHONES)
-ON_REPORT = FptSmsNotifier(
-    message="QC {{ ti.dag_id }}: {{ ti.xcom_pull(task_ids='delivery_report')['delivered'] }} delivered, "
-    "{{ ti.xcom_pull(task_ids='delivery_report')['failed'] }} failed",
-    phones=ALERT_PHONES,
-)
+ON_FAILURE = FptSmsNotifier(message=TASK_FAILED_ALERT, phones=ALERT_PHONES)
+ON_REPORT = FptSmsNotifier(message=REPORT_READY_ALERT, phones=ALERT_PHONES)
 
 
 @dag(

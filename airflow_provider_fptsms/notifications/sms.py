@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
+#: Ready-made alert texts for QC campaign DAGs (templated).
+TASK_FAILED_ALERT = "QC {{ ti.dag_id }}: task {{ ti.task_id }} failed"
+REPORT_READY_ALERT = (
+    "QC {{ ti.dag_id }}: {{ ti.xcom_pull(task_ids='delivery_report')['delivered'] }} delivered, "
+    "{{ ti.xcom_pull(task_ids='delivery_report')['failed'] }} failed"
+)
+
+
 class _SmsNotifier(BaseNotifier):
     template_fields: Sequence[str] = ("message", "phones")
 

@@ -56,3 +56,14 @@ def test_sms_hooks_tour(airflow_home: AirflowHome, sandbox: SandboxProcess) -> N
     ledger = SandboxClient(sandbox.url).summary()
     assert ledger["by_kind"] == {"cskh": 1, "qc": 3, "fibo": 1} and ledger["duplicates"] == 0
     assert "0912345678" not in result.output and "sandbox-pass" not in result.output
+
+
+def test_qc_campaign_from_spec(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
+    result = airflow_home.dag_test("qc_weekend_promo", sandbox.url)
+    assert result.state == "success", result.output[-3000:]
+    assert result.deferred_tasks == ["wait_for_approval", "wait_until_sent", "delivery_report"]
+    admin = SandboxClient(sandbox.url)
+    [campaign] = admin.campaigns()
+    assert campaign["CampaignName"] == "weekend-promo" and campaign["Total"] == 200 and campaign["State"] == "sent"
+    assert admin.summary()["duplicates"] == 0
+    assert admin.ledger(kind="cskh")[0]["message"].startswith("QC qc_weekend_promo: ")
