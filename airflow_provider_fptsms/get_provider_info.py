@@ -122,6 +122,7 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.triggers.campaign"]},
         ],
+        "extra-links": ["airflow_provider_fptsms.links.FptCampaignLink"],
         "notifications": [
             "airflow_provider_fptsms.notifications.sms.FptSmsNotifier",
             "airflow_provider_fptsms.notifications.sms.FiboSmsNotifier",

@@ -22,6 +22,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_fptsms.gateways.errors import InvalidRequestError, NetworkError, SmsError, mask_phone
+from airflow_provider_fptsms.links import FptCampaignLink
 from airflow_provider_fptsms.operators._sources import PhoneSource, count_rows, phone_values
 from airflow_provider_fptsms.state import Chunk, Creation, PushProgress, StateStore
 
@@ -51,6 +52,9 @@ def _owner(context: Context) -> str:
 
 class _FptOperator(BaseOperator):
     ui_color = "#ffe9d6"
+    operator_extra_links = (FptCampaignLink(),)
+    #: the campaign the extra link opens (set once known)
+    link_campaign_code: str | None = None
 
     def __init__(self, *, fpt_conn_id: str = "fptsms_default", state_path: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -190,6 +194,7 @@ class FptCreateCampaignOperator(_FptOperator):
         record = self.store.creation(name) or Creation(name=name)
         if record.campaign_code:
             self.log.info("Campaign %r was already created: %s (not creating it again)", name, record.campaign_code)
+            self.link_campaign_code = record.campaign_code
             return record.campaign_code
         requested = record.requested_name or name
         record.requested_name = requested
@@ -217,6 +222,7 @@ class FptCreateCampaignOperator(_FptOperator):
             raise
         record.campaign_code, record.in_flight = code, False
         self.store.save_creation(record, owner)
+        self.link_campaign_code = code
         return code
 
 

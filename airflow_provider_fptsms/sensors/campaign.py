@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_fptsms.links import FptCampaignLink
 from airflow_provider_fptsms.triggers.campaign import FptCampaignStatusTrigger, WaitFor
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
 class _CampaignStatusSensor(BaseSensorOperator):
     template_fields: Sequence[str] = ("campaign_code",)
+    operator_extra_links = (FptCampaignLink(),)
     ui_color = "#f0e4ff"
     wait_for: WaitFor = "approval"
 

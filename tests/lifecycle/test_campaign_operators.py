@@ -180,3 +180,16 @@ def test_report_waits_then_summarises(fptsms_sandbox: SandboxHandle, tmp_path: P
     assert summary["rows"] == 20 and summary["delivered"] + summary["failed"] == 20 and summary["failed"] > 0
     assert summary["by_error"] == {"DELIVERY_FAILED": summary["failed"]}
     assert (tmp_path / "out" / "dlr.csv").read_text().startswith("Phone,Telco,Status")
+
+
+def test_extra_link_opens_the_campaign_on_the_portal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow_provider_fptsms.links import FptCampaignLink
+
+    operator = create(tmp_path, quota=10)
+    assert FptCampaignLink().get_link(operator, ti_key=None) == ""  # nothing created yet
+    code = operator.execute(context())
+    link = FptCampaignLink().get_link(operator, ti_key=None)
+    assert link.startswith("https://partner.sms.fpt.net/?search=") and code.replace("=", "%3D") in link
+    monkeypatch.setenv("FPTSMS_PORTAL_URL", "https://portal.example/")
+    pusher = push(tmp_path, "MjIxNQ==abc", ["0912345678"])
+    assert FptCampaignLink().get_link(pusher, ti_key=None) == "https://portal.example/?search=MjIxNQ%3D%3Dabc"
