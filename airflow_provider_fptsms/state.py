@@ -166,3 +166,57 @@ class StateStore:
 
     def path_of(self, kind: str, key: str) -> str:
         return str(self._path(kind, key))
+
+
+class SendJournal:
+    """Which recipients of a bulk send were already accepted, kept across task retries.
+
+    FPT recognises a repeated RequestId only for 5 minutes; a retry that comes later (retry_delay,
+    a worker restart) must know by itself what was sent. Results are written in small segments
+    (``flush_every`` results, and whatever is left when the task ends), so the journal works on
+    object stores that cannot append; a task killed between two flushes re-sends at most those
+    results, each with its deterministic RequestId.
+    """
+
+    def __init__(self, store: StateStore, key: str, flush_every: int = 200) -> None:
+        self.folder = store.base / "sends" / safe_key(key)
+        self.flush_every = flush_every
+        self._pending: list[dict[str, Any]] = []
+        self._segments = 0
+
+    def done(self) -> dict[str, dict[str, Any]]:
+        """request_id -> last recorded result, for results that need no resend (sent / already_sent)."""
+        results: dict[str, dict[str, Any]] = {}
+        if not self.folder.exists():
+            return results
+        for segment in sorted(self.folder.iterdir(), key=lambda p: p.name):
+            if not segment.name.endswith(".jsonl"):
+                continue
+            self._segments += 1
+            for line in segment.read_text().splitlines():
+                if line.strip():
+                    result = json.loads(line)
+                    if result.get("status") in ("sent", "already_sent"):
+                        results[result["request_id"]] = result
+        return results
+
+    def record(self, result: dict[str, Any]) -> None:
+        self._pending.append(result)
+        if len(self._pending) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{self._segments:06d}-{uuid.uuid4().hex[:8]}.jsonl"
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._pending)
+        target = self.folder / name
+        if target.protocol in ("", "file", "local"):
+            temp = self.folder / f".{name}.tmp"
+            temp.write_text(text)
+            temp.replace(target)
+        else:
+            target.write_text(text)
+        self._segments += 1
+        self._pending = []

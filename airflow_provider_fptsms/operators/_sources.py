@@ -57,3 +57,76 @@ def count_rows(source: PhoneSource) -> int | None:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rb") as handle:
         return sum(1 for _ in handle)
+
+
+@contextmanager
+def recipient_rows(
+    source: PhoneSource | Sequence[dict[str, Any]], phone_column: str | int | None = None
+) -> Iterator[Iterator[tuple[int, Any, dict[str, str]]]]:
+    """Yield ``(row, raw phone, variables)`` for a personalised send.
+
+    ``source`` is a list of phones, a list of dicts (the phone under ``phone_column`` or ``"phone"``,
+    every key a template variable), or a CSV/txt file (every column a variable; ``.gz`` too).
+    """
+    if isinstance(source, (list, tuple)) and source and isinstance(source[0], dict):
+        key = phone_column if isinstance(phone_column, str) else "phone"
+        rows: list[dict[str, Any]] = list(source)
+        missing = next((i for i, item in enumerate(rows, 1) if key not in item), None)
+        if missing is not None:
+            raise InvalidInputError("phone_column", key, f"is missing from item {missing}", "name the phone key")
+        yield (
+            (i, item[key], {k: "" if v is None else str(v) for k, v in item.items()}) for i, item in enumerate(rows, 1)
+        )
+        return
+    if isinstance(source, (list, tuple)) or source is None:
+        with phone_values(source, phone_column) as values:
+            yield ((i, value, {}) for i, value in enumerate(values, 1))
+        return
+    with _local_file(source) as path:
+        if not (path.name.endswith(".csv") or path.name.endswith(".csv.gz")):
+            with phone_values(str(path), phone_column) as values:
+                yield ((i, value, {}) for i, value in enumerate(values, 1))
+            return
+        yield _csv_rows(path, phone_column)
+
+
+def _dict_row(index: int, item: dict[str, Any], key: str) -> tuple[int, Any, dict[str, str]]:
+    return index, item[key], {k: "" if v is None else str(v) for k, v in item.items()}
+
+
+@contextmanager
+def _local_file(source: Any) -> Iterator[Path]:
+    protocol = getattr(source, "protocol", "")
+    if protocol not in ("", "file", "local", None):
+        suffix = "".join(Path(str(source)).suffixes[-2:])
+        with tempfile.TemporaryDirectory(prefix="fptsms-") as folder:
+            local = Path(folder) / f"recipients{suffix}"
+            with source.open("rb") as remote, local.open("wb") as out:
+                shutil.copyfileobj(remote, out, 1 << 20)
+            yield local
+        return
+    path = Path(str(getattr(source, "path", None) or source))
+    if not path.is_file():
+        raise InvalidInputError("phones", str(source), "file not found", "check the path on the worker")
+    yield path
+
+
+def _csv_rows(path: Path, phone_column: str | int | None) -> Iterator[tuple[int, Any, dict[str, str]]]:
+    import csv
+    import gzip
+    import io
+
+    from airflow_provider_fptsms.sms.phones import phone_column as pick
+
+    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115 - closed by the wrapper
+    with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        index, has_header = pick(header, phone_column)
+        names = [h.strip() for h in header] if has_header else [f"col{i}" for i in range(len(header))]
+        if not has_header:
+            yield 1, header[index], dict(zip(names, header, strict=False))
+        for number, row in enumerate(reader, 2 if not has_header else 1):
+            if not any(cell.strip() for cell in row):
+                continue
+            yield number, row[index] if index < len(row) else "", dict(zip(names, row, strict=False))

@@ -491,6 +491,15 @@ def _delimiter(first_line: str) -> str:
     return best if counts[best] else ","
 
 
+def phone_column(header: list[str], column: str | int | None = None) -> tuple[int, bool]:
+    """Which column of a CSV holds the phones: ``(index, first row is a header)``.
+
+    ``column`` by name (case-insensitive) or index; None picks the first phone-looking header
+    (phone, msisdn, sdt, so_dien_thoai, mobile...), else the first column.
+    """
+    return _pick_column(header, column)
+
+
 def _pick_column(header: list[str], column: str | int | None) -> tuple[int, bool]:
     """(column index, whether the first row is a header) for ``column`` given by name, index or None."""
     if isinstance(column, str):

@@ -1,0 +1,142 @@
+"""CSKH / Fibo send operators against the sandbox: validation first, exactly once, clear summaries."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_fptsms.gateways.errors import InvalidInputError
+from airflow_provider_fptsms.operators.send import FiboSendSmsOperator, FptSendSmsOperator, placeholders
+from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
+from tests.operators.conftest import make_context
+
+
+def fpt(**kwargs: Any) -> FptSendSmsOperator:
+    kwargs.setdefault("message", "Ma OTP cua ban la 246810")
+    return FptSendSmsOperator(task_id="send", **kwargs)
+
+
+def test_one_message_to_a_list(fptsms_sandbox: SandboxHandle) -> None:
+    summary = fpt(phones=["0912345678", "+84 987 654 321", "0912345678"]).execute(make_context())
+    assert (summary["sent"], summary["duplicates"], summary["failed"], summary["segments"]) == (2, 1, 0, 2)
+    rows = Path(summary["output_path"]).read_text().splitlines()
+    assert rows[0] == "row,phone,status,message_id,telco,error_code,request_id,segments"
+    assert "0912345678" not in "".join(rows) and "84912***678" in rows[1]
+    assert fptsms_sandbox.admin.summary()["total"] == 2
+
+
+def test_personalised_csv(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    source = tmp_path / "customers.csv.gz"
+    source.write_bytes(gzip.compress(b"ten,sdt,otp\nAn,0912345678,1111\nBinh,0987654321,2222\n"))
+    summary = fpt(phones=str(source), message="Chao {ten}, ma OTP {otp}").execute(make_context())
+    assert summary["sent"] == 2
+    texts = sorted(e["message"] for e in fptsms_sandbox.admin.ledger())
+    assert texts == ["Chao An, ma OTP 1111", "Chao Binh, ma OTP 2222"]
+
+
+def test_personalised_dicts_and_accents(fptsms_sandbox: SandboxHandle) -> None:
+    people = [{"phone": "0912345678", "name": "Đức"}, {"phone": "0987654321", "name": "Hà"}]
+    fpt(phones=people, message="Xin chào {name}", strip_accents=True).execute(make_context())
+    assert sorted(e["message"] for e in fptsms_sandbox.admin.ledger()) == ["Xin chao Duc", "Xin chao Ha"]
+
+
+def test_dry_run_previews_and_sends_nothing(fptsms_sandbox: SandboxHandle) -> None:
+    preview = fpt(phones=["0912345678", "0987654321"], message="x" * 200, dry_run=True, price_per_message=850).execute(
+        make_context()
+    )
+    assert preview["dry_run"] and preview["segments"] == 4 and preview["estimated_cost"] == 3400
+    assert fptsms_sandbox.admin.requests() == {}
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"message": "   "}, "message"),
+        ({"message": "Chao {ten}"}, "message"),
+        ({"message": "Chao {ten"}, "message"),
+        ({"message": "y" * 1000}, "message (row 1)"),
+        ({"phones": ["0912345678", "12345"]}, "phones"),
+        ({"phones": ["12345"], "fail_on": "all"}, "phones"),
+        ({"phones": "/no/such/file.csv"}, "phones"),
+        ({"phones": []}, "phones"),
+    ],
+)
+def test_bad_input_fails_before_the_first_send(
+    fptsms_sandbox: SandboxHandle, kwargs: dict[str, Any], field: str
+) -> None:
+    kwargs.setdefault("phones", ["0912345678"])
+    with pytest.raises(InvalidInputError) as caught:
+        fpt(**kwargs).execute(make_context())
+    assert caught.value.field == field
+    assert "12345" not in str(caught.value).replace("12345 ", "")
+    assert fptsms_sandbox.admin.requests() == {}
+
+
+def test_wrong_connection_type_fails_before_sending(
+    fptsms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FPTSMS_DEFAULT", '{"conn_type": "http", "host": "x", "login": "a", "password": "b"}'
+    )
+    with pytest.raises(InvalidInputError, match="fpt_conn_id"):
+        fpt(phones=["0912345678"]).execute(make_context())
+    assert fptsms_sandbox.admin.summary()["total"] == 0
+
+
+def test_fail_policies(fptsms_sandbox: SandboxHandle) -> None:
+    phones = ["0912345678", "0987654321", "12345"]
+    summary = fpt(phones=phones, fail_on=0.5).execute(make_context())
+    assert (summary["sent"], summary["invalid"]) == (2, 1)
+    with pytest.raises(AirflowException, match="failed"):
+        fpt(phones=["0912345670", "0912345671"], message="casino today", fail_on="any").execute(make_context("b"))
+    result = fpt(phones=["0912345672", "0912345673"], message="casino today", fail_on="all")
+    with pytest.raises(AirflowException, match="no message"):
+        result.execute(make_context("c"))
+    with pytest.raises(InvalidInputError, match="fail_on"):
+        fpt(phones=phones, fail_on=1.5)
+
+
+def test_retry_sends_only_what_is_missing_even_after_the_5_minute_window(fptsms_sandbox: SandboxHandle) -> None:
+    phones = [f"0912{i:06d}" for i in range(120)]
+    operator = fpt(phones=phones, max_concurrency=8)
+    original = operator.send_all
+
+    def die_halfway(recipients: list[Any], on_result: Any) -> list[dict[str, Any]]:
+        original(recipients[:50], on_result)
+        raise RuntimeError("worker killed")
+
+    operator.send_all = die_halfway  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        operator.execute(make_context())
+    fptsms_sandbox.admin.advance_clock(600)  # FPT would no longer recognise the RequestIds
+    summary = fpt(phones=phones, max_concurrency=8).execute(make_context(try_number=2))
+    assert (summary["sent"], summary["already_sent"], summary["failed"]) == (120, 0, 0)  # 50 from the journal
+    ledger = fptsms_sandbox.admin.summary()
+    assert (ledger["total"], ledger["duplicates"]) == (120, 0)
+
+
+def test_mapped_chunks_have_their_own_ids(fptsms_sandbox: SandboxHandle) -> None:
+    for index, chunk in enumerate([["0912345678"], ["0987654321"]]):
+        fpt(phones=chunk).execute(make_context(map_index=index))
+    assert fptsms_sandbox.admin.summary()["total"] == 2
+
+
+def test_fibo_operator(fptsms_sandbox: SandboxHandle) -> None:
+    summary = FiboSendSmsOperator(
+        task_id="fibo", phones=["0912345678", "0987654321"], message="Canh bao {{ ds }}"
+    ).execute(make_context())
+    assert summary["sent"] == 2 and summary["gateway"] == "Fibo"
+    again = FiboSendSmsOperator(
+        task_id="fibo", phones=["0912345678", "0987654321"], message="Canh bao {{ ds }}"
+    ).execute(make_context())
+    assert again["sent"] == 2  # from the journal: nothing re-sent
+    assert fptsms_sandbox.admin.summary(gateway="fibo")["total"] == 2
+
+
+def test_placeholders() -> None:
+    assert placeholders("Chao {ten}, ma {otp} {{ literal }}") == {"ten", "otp"}
+    assert placeholders("no variables") == set()
