@@ -85,9 +85,11 @@ class _BulkSmsOperator(BaseOperator):
         max_segments: int | None = 5,
         price_per_message: float | None = None,
         state_path: str | None = None,
+        row_range: tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.row_range = tuple(row_range) if row_range else None
         self.phones = phones
         self.message = message
         self.phone_column = phone_column
@@ -115,7 +117,10 @@ class _BulkSmsOperator(BaseOperator):
         duplicates = 0
         seen = PhoneSet()
         with recipient_rows(self.phones, self.phone_column) as rows:
+            first, last = self.row_range or (1, None)
             for row, raw, variables in rows:
+                if row < first or (last is not None and row > last):
+                    continue
                 missing = fields - variables.keys()
                 if missing:
                     raise InvalidInputError(
@@ -297,6 +302,8 @@ class FptSendSmsOperator(_BulkSmsOperator):
     :param output_path: per-recipient results CSV (phones masked); default under ``$AIRFLOW_HOME/fptsms/sends``.
     :param strip_accents: send Vietnamese without accents (GSM-7: 160 characters per SMS instead of 70).
     :param max_segments: refuse messages longer than this many SMS parts (default 5).
+    :param row_range: ``(first, last)`` rows of the source to send, for fan-out with
+        ``.partial(phones=path).expand(row_range=chunk_ranges(rows, per_task))`` (no phone in XCom).
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "brandname")

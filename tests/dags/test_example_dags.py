@@ -7,29 +7,13 @@ deferred state and their triggers complete them.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from airflow_provider_fptsms.sandbox.client import SandboxClient
 from airflow_provider_fptsms.sandbox.dagtest import AirflowHome
 from airflow_provider_fptsms.sandbox.server import SandboxProcess
 
 DAGS = Path(__file__).resolve().parents[2] / "dags_examples"
-
-
-@pytest.fixture(scope="module")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
-    home = AirflowHome(tmp_path_factory.mktemp("airflow-home"), DAGS, FPTSMS_EXAMPLE_POLL_SECONDS="0.5")
-    home.migrate()
-    return home
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxProcess]:
-    with SandboxProcess("--approval-delay", "2", "--send-delay", "2", "--dlr-delay", "2") as process:
-        yield process
 
 
 def test_qc_campaign_lifecycle(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:

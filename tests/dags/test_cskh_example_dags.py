@@ -1,0 +1,39 @@
+"""The CSKH and Fibo example DAGs, end to end with ``airflow dags test`` against the sandbox."""
+
+from __future__ import annotations
+
+import ast
+
+from airflow_provider_fptsms.sandbox.client import SandboxClient
+from airflow_provider_fptsms.sandbox.dagtest import AirflowHome
+from airflow_provider_fptsms.sandbox.server import SandboxProcess
+
+
+def test_cskh_otp_single(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
+    result = airflow_home.dag_test("cskh_otp_single", sandbox.url)
+    assert result.state == "success", result.output[-3000:]
+    [entry] = SandboxClient(sandbox.url).ledger()
+    assert entry["phone"] == "84912000111" and entry["message"].startswith("Ma OTP cua ban la 246810")
+    assert "0912000111" not in result.output.replace("84912***111", "")
+
+
+def test_cskh_bulk_personalised(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
+    result = airflow_home.dag_test("cskh_bulk_personalised", sandbox.url)
+    assert result.state == "success", result.output[-3000:]
+    line = next(x for x in result.output.splitlines() if "CSKH bulk summary:" in x)
+    summary = ast.literal_eval(line.split("CSKH bulk summary:", 1)[1].strip().rsplit("}", 1)[0] + "}")
+    assert summary == {"recipients": 10, "sent": 10, "already_sent": 0, "failed": 0, "invalid": 1}
+    texts = sorted(e["message"] for e in SandboxClient(sandbox.url).ledger())
+    assert texts[0] == "Chao An, don hang DH1001 (150000 VND) da duoc giao. Cam on quy khach!" and len(texts) == 10
+
+
+def test_fibo_alert_on_failure(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
+    ok = airflow_home.dag_test("fibo_alert_on_failure", sandbox.url)
+    assert ok.state == "success" and SandboxClient(sandbox.url).summary()["total"] == 0
+
+
+def test_fibo_balance_guard(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
+    result = airflow_home.dag_test("fibo_balance_guard", sandbox.url)
+    assert result.state == "success", result.output[-3000:]
+    admin = SandboxClient(sandbox.url)
+    assert admin.summary(gateway="fibo")["total"] == 3
