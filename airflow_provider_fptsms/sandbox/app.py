@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from airflow_provider_fptsms.gateways import fibo, fpt
 from airflow_provider_fptsms.sandbox.config import Clock, SandboxConfig
+from airflow_provider_fptsms.sandbox.dlr_push import DlrPusher
 from airflow_provider_fptsms.sandbox.faults import DROP, ERROR_5XX, LOST_REPLY, FaultInjector, FaultPlan
 from airflow_provider_fptsms.sandbox.fibo_sim import SOAP_TOTALS, FiboSimulator
 from airflow_provider_fptsms.sandbox.fpt_sim import FptSimulator, Reply, error
@@ -49,12 +50,15 @@ class Sandbox:
         self.faults = FaultInjector(faults)
         self.fpt = FptSimulator(self.config, self.clock, self.ledger, self.faults)
         self.fibo = FiboSimulator(self.config, self.clock, self.ledger)
+        self.dlr = DlrPusher(self.config)
+        self.fpt.on_cskh_accepted = self.dlr.schedule
         self.requests: Counter[str] = Counter()
 
     def reset(self) -> None:
         self.ledger.entries.clear()
         self.fpt.reset()
         self.fibo.reset()
+        self.dlr.reset()
         self.faults.set(FaultPlan())
         self.clock.offset = 0.0
         self.requests.clear()
@@ -371,6 +375,10 @@ def _add_admin_routes(app: FastAPI, sandbox: Sandbox) -> None:
     @app.get(f"{ADMIN_PREFIX}/requests")
     async def requests() -> dict[str, int]:
         return dict(sandbox.requests)
+
+    @app.get(f"{ADMIN_PREFIX}/dlr")
+    async def dlr() -> dict[str, Any]:
+        return sandbox.dlr.view()
 
     @app.exception_handler(_AdminError)
     async def admin_error(request: Request, exc: _AdminError) -> Response:

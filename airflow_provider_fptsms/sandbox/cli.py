@@ -108,6 +108,17 @@ def parser() -> argparse.ArgumentParser:
         help="accept any ScheduleTime (not only 08:00-11:30 / 13:30-20:00, future)",
     )
     timing.add_argument("--fibo-reply-style", choices=("escaped", "bare"), default=_env("fibo_reply_style", "escaped"))
+    dlr = p.add_argument_group("CSKH delivery-report callbacks (FPT's webhook)")
+    dlr.add_argument(
+        "--dlr-url",
+        default=_env("dlr_url", None),
+        help="POST a final DLR here dlr-delay seconds after each accepted CSKH send (e.g. a fptsms-dlr-receiver)",
+    )
+    dlr.add_argument(
+        "--dlr-key-env",
+        default=_env("dlr_key_env", "FPTSMS_DLR_KEY"),
+        help="environment variable holding the webhook key sent as 'Authorization: Basic KEY' (default FPTSMS_DLR_KEY)",
+    )
     faults = p.add_argument_group("fault plan")
     faults.add_argument("--latency-ms", type=float, default=float(_env("latency_ms", 0)))
     faults.add_argument("--error-5xx-rate", type=float, default=float(_env("error_5xx_rate", 0)))
@@ -140,6 +151,11 @@ def build(args: argparse.Namespace) -> tuple[SandboxConfig, FaultPlan]:
         config.blocked_words = tuple(args.blocked_word)
     if args.no_enforce_windows:
         config.enforce_windows = False
+    if args.dlr_url:
+        key = os.environ.get(args.dlr_key_env, "")
+        if not key:
+            raise ValueError(f"--dlr-url needs a key: set ${args.dlr_key_env} (or choose the variable: --dlr-key-env)")
+        config.update({"dlr_url": args.dlr_url, "dlr_key": key})
     plan = FaultPlan.from_dict(
         {
             "latency_ms": args.latency_ms,

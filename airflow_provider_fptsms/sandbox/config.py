@@ -57,6 +57,10 @@ class SandboxConfig:
     #: Fibo reply shape: "escaped" (ASP.NET: <string xmlns=...>&lt;SMS&gt;) or "bare" (as the manual prints)
     fibo_reply_style: str = "escaped"
     max_body_bytes: int = 16 * 1024 * 1024
+    #: when set, each accepted CSKH send is followed (after ``dlr_delay``) by a DLR POSTed here, as FPT does
+    dlr_url: str | None = None
+    #: the key sent as ``Authorization: Basic <key>`` with those DLRs (never shown by the admin API)
+    dlr_key: str | None = field(default=None, repr=False)
 
     #: scalar settings changeable through PATCH /_sandbox/config
     TUNABLE = (
@@ -70,7 +74,11 @@ class SandboxConfig:
         "enforce_windows",
         "max_message_chars",
         "fibo_reply_style",
+        "dlr_url",
+        "dlr_key",
     )
+    #: tunable but secret: ``public()`` shows only whether it is set
+    SECRET = ("dlr_key",)
 
     def update(self, changes: dict[str, Any]) -> None:
         unknown = sorted(set(changes) - set(self.TUNABLE))
@@ -78,6 +86,11 @@ class SandboxConfig:
             raise ValueError(f"unknown or read-only settings {unknown}; tunable: {list(self.TUNABLE)}")
         if changes.get("fibo_reply_style", self.fibo_reply_style) not in ("escaped", "bare"):
             raise ValueError("fibo_reply_style must be 'escaped' or 'bare'")
+        url = changes.get("dlr_url")
+        if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+            raise ValueError("dlr_url must be an http(s) URL or null")
+        if changes.get("dlr_key") is not None and not isinstance(changes["dlr_key"], str):
+            raise ValueError("dlr_key must be a string or null")
         for key, value in changes.items():
             if key == "blocked_words":
                 value = tuple(str(word) for word in value)
@@ -85,7 +98,10 @@ class SandboxConfig:
 
     def public(self) -> dict[str, Any]:
         """Settings without any credential (safe to show on the admin API)."""
-        return {key: getattr(self, key) for key in self.TUNABLE}
+        shown = {key: getattr(self, key) for key in self.TUNABLE}
+        for key in self.SECRET:
+            shown[key] = "***" if shown[key] else None
+        return shown
 
     def snapshot(self) -> dict[str, Any]:
         return asdict(self)

@@ -15,6 +15,7 @@ import itertools
 import math
 import secrets
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -23,7 +24,7 @@ from airflow_provider_fptsms.gateways import fpt
 from airflow_provider_fptsms.sandbox import phones
 from airflow_provider_fptsms.sandbox.config import Clock, FptClient, SandboxConfig
 from airflow_provider_fptsms.sandbox.faults import FaultInjector
-from airflow_provider_fptsms.sandbox.ledger import Ledger, delivery_fails
+from airflow_provider_fptsms.sandbox.ledger import Ledger, LedgerEntry, delivery_fails
 
 Reply = tuple[int, Any]
 PARTNER_ID = "2215"
@@ -92,6 +93,8 @@ class FptSimulator:
         self.clock = clock
         self.ledger = ledger
         self.faults = faults
+        #: called with (ledger entry, telco) after each accepted CSKH send (the DLR callback hooks in here)
+        self.on_cskh_accepted: Callable[[LedgerEntry, str], None] | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -199,7 +202,7 @@ class FptSimulator:
             self._recent[key] = now
             self._recent_order.append((now, key))
         message_id = str(next(self._message_ids))
-        self.ledger.add(
+        entry = self.ledger.add(
             gateway="fpt",
             kind="cskh_international" if international else "cskh",
             phone=phone,
@@ -210,6 +213,8 @@ class FptSimulator:
             request_id=request_id or "",
             message=message,
         )
+        if self.on_cskh_accepted is not None:
+            self.on_cskh_accepted(entry, telco)
         return 200, {
             "MessageId": message_id,
             "Phone": phone,
