@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import campaign_push, phone_prep, sandbox_throughput
+from benchmarks import campaign_push, cskh_send, import_overhead, phone_prep, sandbox_throughput
 
 GOALS = {
     "sandbox_cskh_sends_per_s": ">= 2,000",
@@ -17,6 +17,9 @@ GOALS = {
     "phone_prep_peak_rss_mb": "<= 150",
     "campaign_push_peak_rss_mb": "<= 150",
     "campaign_push_ledger_duplicates": "0",
+    "cskh_speedup_vs_requests_loop": ">= 20",
+    "cskh_fraction_of_sandbox_max": ">= 0.8",
+    "import_overhead_ratio": "<= 1.10",
 }
 
 
@@ -28,6 +31,8 @@ BENCHMARKS: list[tuple[str, Callable[[], dict[str, float]]]] = [
     ("sandbox_throughput", _sandbox),
     ("phone_prep", phone_prep.measure),
     ("campaign_push", campaign_push.measure),
+    ("cskh_send", cskh_send.measure),
+    ("import_overhead", import_overhead.measure),
 ]
 
 

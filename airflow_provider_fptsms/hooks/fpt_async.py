@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -138,12 +139,17 @@ class FptSmsAsyncHook(HttpAsyncHook):
                 fresh = await self._token(session)
                 return await self._post(session, build(fresh.value, fresh.session_id), parse)
 
-        retrying = tenacity.AsyncRetrying(
-            **retry_policy(
-                max_attempts=settings.max_attempts, backoff=settings.backoff, retry_if=replayable(idempotent)
-            )
-        )
-        return await retrying(attempt)
+        # Fast path: most calls succeed at once; tenacity's machinery costs more than the request's own CPU.
+        retry_if = replayable(idempotent)
+        try:
+            return await attempt()
+        except BaseException as exc:
+            if settings.max_attempts <= 1 or not retry_if(exc):
+                raise
+            log.warning("Attempt 1 failed (%s); retrying", exc)
+        await asyncio.sleep(random.uniform(0, settings.backoff))
+        policy = retry_policy(max_attempts=settings.max_attempts - 1, backoff=settings.backoff, retry_if=retry_if)
+        return await tenacity.AsyncRetrying(**policy)(attempt)
 
     async def _with_client(self, work: Callable[[aiohttp.ClientSession], Awaitable[T]]) -> T:
         async with self.client(max_concurrency=4) as session:

@@ -1,0 +1,86 @@
+"""2,000 CSKH sends through ``FptSendSmsOperator`` vs a plain sequential ``requests`` loop, sandbox latency 20 ms.
+
+Also measures the sandbox's own ceiling at that latency (the aiohttp load generator of
+``sandbox_throughput`` with the same concurrency) to report what fraction of it the operator reaches.
+All three run against the same sandbox process in the same run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+import uuid
+from types import SimpleNamespace
+
+import requests
+
+from airflow_provider_fptsms.gateways import fpt
+from airflow_provider_fptsms.sandbox.config import DEFAULT_FPT_CLIENT_ID, DEFAULT_FPT_CLIENT_SECRET
+from airflow_provider_fptsms.sandbox.server import SandboxProcess, fpt_connection
+from benchmarks.sandbox_throughput import _drive
+
+N = 2000
+CONCURRENCY = 64
+BASELINE_SAMPLE = 200
+
+
+def _requests_loop(url: str, n: int) -> float:
+    """What a hand-written client does: one request after the other on one keep-alive session."""
+    session = requests.Session()
+    session_id = uuid.uuid4().hex
+    token_request = fpt.token_request(DEFAULT_FPT_CLIENT_ID, DEFAULT_FPT_CLIENT_SECRET, fpt.DEFAULT_SCOPES, session_id)
+    token = session.post(url + token_request.path, json=token_request.body, timeout=10).json()["access_token"]
+    started = time.perf_counter()
+    for i in range(n):
+        request = fpt.cskh_request(token, session_id, "SANDBOX", f"8498{i:07d}", f"Loop {i}", f"loop-{session_id}-{i}")
+        fpt.parse_cskh(200, session.post(url + request.path, json=request.body, timeout=10).content)
+    return n / (time.perf_counter() - started)
+
+
+def _operator(url: str, n: int) -> float:
+    from airflow_provider_fptsms.operators.send import FptSendSmsOperator
+
+    os.environ["AIRFLOW_CONN_FPTSMS_DEFAULT"] = json.dumps(fpt_connection(url))
+    with tempfile.TemporaryDirectory(prefix="fptsms-bench-") as folder:
+        os.environ["FPTSMS_STATE_PATH"] = folder
+        people = [{"phone": f"0912{i:06d}", "name": f"Khach {i}"} for i in range(n)]
+        operator = FptSendSmsOperator(
+            task_id="bench",
+            phones=people,
+            message="Chao {name}, ma OTP 1234",
+            max_concurrency=CONCURRENCY,
+            output_path=f"{folder}/out.csv",
+        )
+        ti = SimpleNamespace(dag_id="bench", run_id=uuid.uuid4().hex, task_id="send", map_index=-1, try_number=1)
+        started = time.perf_counter()
+        summary = operator.execute({"ti": ti})  # type: ignore[arg-type]
+        elapsed = time.perf_counter() - started
+    assert summary["sent"] == n, summary
+    return n / elapsed
+
+
+def measure() -> dict[str, float]:
+    with SandboxProcess("--latency-ms", "20") as sandbox:
+        sandbox_max = N / asyncio.run(_drive(sandbox.url, N, CONCURRENCY))
+        ours = _operator(sandbox.url, N)
+        loop = _requests_loop(sandbox.url, BASELINE_SAMPLE)
+    return {
+        "cskh_operator_sends_per_s": round(ours, 1),
+        "cskh_requests_loop_sends_per_s": round(loop, 1),
+        "cskh_sandbox_max_sends_per_s_at_20ms": round(sandbox_max, 1),
+        "cskh_speedup_vs_requests_loop": round(ours / loop, 1),
+        "cskh_fraction_of_sandbox_max": round(ours / sandbox_max, 2),
+    }
+
+
+def main() -> None:
+    for key, value in measure().items():
+        print(f"| {key} | {value:,.2f} |")
+    print(f"(requests loop measured on {BASELINE_SAMPLE} sequential sends; operator and sandbox max on {N})")
+
+
+if __name__ == "__main__":
+    main()
