@@ -114,13 +114,32 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "Fibo SMS", "external-doc-url": "https://fibosms.com", "tags": ["service"]},
         ],
         "operators": [
-            {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.operators.campaign"]},
+            {
+                "integration-name": "FPT SMS Brandname",
+                "python-modules": [
+                    "airflow_provider_fptsms.operators.send",
+                    "airflow_provider_fptsms.operators.campaign",
+                    "airflow_provider_fptsms.operators.balance",
+                ],
+            },
         ],
         "sensors": [
-            {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.sensors.campaign"]},
+            {
+                "integration-name": "FPT SMS Brandname",
+                "python-modules": [
+                    "airflow_provider_fptsms.sensors.campaign",
+                    "airflow_provider_fptsms.sensors.delivery",
+                ],
+            },
         ],
         "triggers": [
-            {"integration-name": "FPT SMS Brandname", "python-modules": ["airflow_provider_fptsms.triggers.campaign"]},
+            {
+                "integration-name": "FPT SMS Brandname",
+                "python-modules": [
+                    "airflow_provider_fptsms.triggers.campaign",
+                    "airflow_provider_fptsms.triggers.delivery",
+                ],
+            },
         ],
         "extra-links": ["airflow_provider_fptsms.links.FptCampaignLink"],
         "notifications": [

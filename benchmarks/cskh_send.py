@@ -56,7 +56,7 @@ def _operator(url: str, n: int) -> float:
         )
         ti = SimpleNamespace(dag_id="bench", run_id=uuid.uuid4().hex, task_id="send", map_index=-1, try_number=1)
         started = time.perf_counter()
-        summary = operator.execute({"ti": ti})  # type: ignore[arg-type]
+        summary = operator.execute({"ti": ti})  # type: ignore[typeddict-item]
         elapsed = time.perf_counter() - started
     assert summary["sent"] == n, summary
     return n / elapsed

@@ -1,0 +1,84 @@
+"""Wait in the triggerer until FPT has reported a final status for every CSKH message of a send.
+
+The reports arrive by webhook (``fptsms-dlr-receiver`` or the API-server plugin) into the DLR
+store; this trigger only reads that store, so the triggerer may restart it at will.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+from sqlalchemy.exc import SQLAlchemyError
+
+from airflow_provider_fptsms.webhook.store import DlrStore
+
+
+class FptDeliveryTrigger(BaseTrigger):
+    """Fire when every message id has a final DLR (``complete``) or at ``deadline`` (epoch seconds).
+
+    Events: ``{"status": "complete" | "deadline", "summary": {...}}`` where the summary counts
+    delivered / failed / pending / missing, by telco, ``final`` and ``total``; or
+    ``{"status": "error", "message": ...}`` when the store cannot be read.
+
+    :param db_url: the store's SQLAlchemy URL; None reads ``$FPTSMS_DLR_DB`` (else the default SQLite
+        file) on the triggerer, which keeps a database password out of the serialized trigger.
+    """
+
+    def __init__(
+        self,
+        message_ids: list[str],
+        db_url: str | None = None,
+        poll_interval: float = 30.0,
+        deadline: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.message_ids = list(message_ids)
+        self.db_url = db_url
+        self.poll_interval = poll_interval
+        self.deadline = deadline
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "message_ids": self.message_ids,
+                "db_url": self.db_url,
+                "poll_interval": self.poll_interval,
+                "deadline": self.deadline,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            store = DlrStore(self.db_url)
+        except (SQLAlchemyError, OSError, ImportError) as error:  # bad URL, unwritable folder, missing driver
+            yield TriggerEvent({"status": "error", "message": f"cannot open the DLR store: {type(error).__name__}"})
+            return
+        try:
+            payload = await self._wait(store)
+        finally:
+            store.dispose()  # before yielding: the triggerer may never resume this generator
+        yield TriggerEvent(payload)
+
+    async def _wait(self, store: DlrStore) -> dict[str, Any]:
+        while True:
+            try:
+                summary = await asyncio.to_thread(store.summary, self.message_ids)
+            except SQLAlchemyError as error:  # type only: driver messages may quote the URL
+                return {"status": "error", "message": f"cannot read the DLR store {store!r}: {type(error).__name__}"}
+            if summary["final"] >= summary["total"]:
+                return {"status": "complete", "summary": summary}
+            if self.deadline is not None and time.time() >= self.deadline:
+                return {"status": "deadline", "summary": summary}
+            self.log.info(
+                "DLRs: %d/%d final (%d missing); next check in %ss",
+                summary["final"],
+                summary["total"],
+                summary["missing"],
+                self.poll_interval,
+            )
+            await asyncio.sleep(self.poll_interval)

@@ -1,0 +1,244 @@
+"""Durable, idempotent store of FPT delivery reports: one row per ``smsid``.
+
+FPT may post the same report twice, or a "waiting" one before the final one, from several
+workers at once.  Every write is one short transaction whose WHERE clause encodes the rules,
+so concurrent receivers (several API-server workers on one SQLite file, or a shared Postgres)
+agree without locks of our own: a row moves only from waiting (2, -11) to final (1, 0), never back.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, event, insert, select, update
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.schema import CreateTable
+
+from airflow_provider_fptsms.webhook.report import FINAL, STATUS_NAMES, WAITING, DeliveryReport
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DB_ENV = "FPTSMS_DLR_DB"
+#: SQLite caps bound parameters per statement (999 on old builds): query ids in chunks.
+_CHUNK = 500
+
+metadata = MetaData()
+dlr_table = Table(
+    "fptsms_dlr",
+    metadata,
+    Column("smsid", String(64), primary_key=True),
+    Column("status", Integer, nullable=False),
+    Column("telco", String(32)),
+    Column("error", String(500)),
+    Column("mt_count", Integer),
+    Column("first_received_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def default_db_url() -> str:
+    """``sqlite:///<AIRFLOW_HOME>/fptsms/dlr.db`` (AIRFLOW_HOME defaults to ``~/airflow`` as in Airflow)."""
+    home = os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
+    return f"sqlite:///{Path(home, 'fptsms', 'dlr.db')}"
+
+
+def resolve_db_url(url: str | None = None) -> str:
+    """The URL given, else ``$FPTSMS_DLR_DB``, else the default SQLite file: receiver and sensor agree."""
+    return url or os.environ.get(DB_ENV) or default_db_url()
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL without its password, for logs and error messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _is_locked(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return "database is locked" in text or "database table is locked" in text
+
+
+class DlrStore:
+    """Delivery reports keyed by smsid, on any SQLAlchemy URL (SQLite by default).
+
+    On SQLite the file uses WAL (readers never block the writer) and a busy timeout; a write that
+    still meets ``database is locked`` is retried a few times with a short backoff.
+    """
+
+    def __init__(self, url: str | None = None, *, lock_retries: int = 8, busy_timeout: float = 10.0) -> None:
+        self.url = make_url(resolve_db_url(url))
+        self.lock_retries = lock_retries
+        self._ready = False
+        self._ready_lock = threading.Lock()
+        self.engine = self._engine(busy_timeout)
+
+    def _engine(self, busy_timeout: float) -> Engine:
+        if self.url.get_backend_name() != "sqlite":
+            return create_engine(self.url, pool_pre_ping=True)
+        database = self.url.database or ""
+        memory = database in ("", ":memory:") or database.startswith("file::memory:")
+        args: dict[str, Any] = {"check_same_thread": False, "timeout": busy_timeout}
+        if memory:
+            engine = create_engine(self.url, connect_args=args, poolclass=StaticPool)
+        else:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(self.url, connect_args=args)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+                if not memory:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+            finally:
+                cursor.close()
+
+        return engine
+
+    def __repr__(self) -> str:
+        return f"DlrStore({safe_url(self.url)!r})"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _retry(self, work: Callable[[], T]) -> T:
+        for attempt in range(self.lock_retries + 1):
+            try:
+                return work()
+            except OperationalError as error:
+                if attempt == self.lock_retries or not _is_locked(error):
+                    raise
+                time.sleep(min(0.02 * 2**attempt, 1.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _ensure_tables(self) -> None:
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+
+            def create() -> None:
+                with self.engine.begin() as conn:
+                    conn.execute(CreateTable(dlr_table, if_not_exists=True))
+
+            self._retry(create)
+            self._ready = True
+
+    # ------------------------------------------------------------------ writes
+
+    def record(self, report: DeliveryReport) -> bool:
+        """Store a report; True if a row was created or moved from waiting to final, False if nothing changed."""
+        self._ensure_tables()
+        return self._retry(lambda: self._record(report))
+
+    def _record(self, report: DeliveryReport) -> bool:
+        now = _utcnow()
+        if report.final:
+            with self.engine.begin() as conn:
+                if self._promote(conn, report, now):
+                    return True
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(dlr_table).values(
+                        smsid=report.smsid,
+                        status=report.status,
+                        telco=report.telco,
+                        error=report.error,
+                        mt_count=report.mt_count,
+                        first_received_at=now,
+                        updated_at=now,
+                    )
+                )
+            return True
+        except IntegrityError:
+            pass  # the row exists: a repeat, or a waiting row another writer inserted just now
+        if report.final:
+            with self.engine.begin() as conn:
+                return self._promote(conn, report, now)
+        return False
+
+    @staticmethod
+    def _promote(conn: Connection, report: DeliveryReport, now: datetime) -> bool:
+        """Waiting -> final, atomically: the WHERE clause is the state machine."""
+        result = conn.execute(
+            update(dlr_table)
+            .where(dlr_table.c.smsid == report.smsid, dlr_table.c.status.in_(sorted(WAITING)))
+            .values(
+                status=report.status,
+                telco=report.telco if report.telco is not None else dlr_table.c.telco,
+                error=report.error,
+                mt_count=report.mt_count if report.mt_count is not None else dlr_table.c.mt_count,
+                updated_at=now,
+            )
+        )
+        return bool(result.rowcount)
+
+    # ------------------------------------------------------------------ reads
+
+    def get(self, smsid: str | int) -> dict[str, Any] | None:
+        """The stored report for one smsid (with ``status_name``), or None."""
+        self._ensure_tables()
+
+        def read() -> dict[str, Any] | None:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(dlr_table).where(dlr_table.c.smsid == str(smsid))).mappings().first()
+            if row is None:
+                return None
+            return {**row, "status_name": STATUS_NAMES.get(row["status"], "unknown")}
+
+        return self._retry(read)
+
+    def _rows(self, ids: list[str]) -> Iterator[tuple[str, int, str | None]]:
+        columns = (dlr_table.c.smsid, dlr_table.c.status, dlr_table.c.telco)
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                for smsid, status, telco in conn.execute(select(*columns).where(dlr_table.c.smsid.in_(chunk))):
+                    yield str(smsid), int(status), telco
+
+    def summary(self, message_ids: Iterable[str | int | None]) -> dict[str, Any]:
+        """Counts for these message ids: by status name, by telco (then status), ``final`` and ``total``.
+
+        Empty ids are ignored and repeated ids count once; an id with no report yet is ``missing``.
+        """
+        ids = list(dict.fromkeys(text for text in (str(i).strip() for i in message_ids if i is not None) if text))
+        self._ensure_tables()
+        rows = self._retry(lambda: list(self._rows(ids)))
+        counts: Counter[str] = Counter()
+        by_telco: dict[str, Counter[str]] = {}
+        for _smsid, status, telco in rows:
+            name = STATUS_NAMES.get(status, "pending")
+            counts[name] += 1
+            by_telco.setdefault(telco or "unknown", Counter())[name] += 1
+        final = sum(1 for _smsid, status, _telco in rows if status in FINAL)
+        return {
+            "total": len(ids),
+            "final": final,
+            "delivered": counts["delivered"],
+            "failed": counts["failed"],
+            "pending": counts["pending"],
+            "missing": len(ids) - len(rows),
+            "by_telco": {
+                telco: {name: c[name] for name in ("delivered", "failed", "pending")}
+                for telco, c in sorted(by_telco.items())
+            },
+        }
