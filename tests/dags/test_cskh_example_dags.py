@@ -30,6 +30,11 @@ def test_cskh_bulk_personalised(airflow_home: AirflowHome, sandbox: SandboxProce
 def test_fibo_alert_on_failure(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
     ok = airflow_home.dag_test("fibo_alert_on_failure", sandbox.url)
     assert ok.state == "success" and SandboxClient(sandbox.url).summary()["total"] == 0
+    failed = airflow_home.dag_test("fibo_alert_on_failure", sandbox.url, conf={"fail": True})
+    assert failed.state == "failed", failed.output[-3000:]
+    [alert] = SandboxClient(sandbox.url).ledger(gateway="fibo")
+    assert alert["message"].startswith("[Airflow] fibo_alert_on_failure.flaky_step loi luc ")  # accents stripped
+    assert alert["phone"] == "84912000111"
 
 
 def test_fibo_balance_guard(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
