@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_fptsms.gateways.errors import InvalidRequestError, NetworkError, SmsError, mask_phone
+from airflow_provider_fptsms.gateways.errors import InvalidRequestError, NetworkError, SmsError
 from airflow_provider_fptsms.links import FptCampaignLink
 from airflow_provider_fptsms.operators._sources import PhoneSource, count_rows, phone_values
 from airflow_provider_fptsms.state import Chunk, Creation, PushProgress, StateStore
@@ -548,5 +548,4 @@ __all__ = [
     "FptPushCampaignOperator",
     "chunk_ranges",
     "derive_campaign_name",
-    "mask_phone",
 ]

@@ -190,8 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     import uvicorn
 
+    from airflow_provider_fptsms._listen import bind, url_of
     from airflow_provider_fptsms.sandbox.app import Sandbox, create_app
-    from airflow_provider_fptsms.sandbox.server import bind, url_of
 
     sockets = [bind(args.host, args.port)] + [bind(args.host, 0) for _ in range(args.extra_ports)]
     logging.getLogger("uvicorn.access").addFilter(RedactPasswords())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +12,7 @@ import time
 from types import TracebackType
 from typing import Any
 
+from airflow_provider_fptsms._listen import bind, url_of
 from airflow_provider_fptsms.sandbox.app import Sandbox, create_app
 from airflow_provider_fptsms.sandbox.config import (
     DEFAULT_FIBO_CLIENT_NO,
@@ -22,21 +22,6 @@ from airflow_provider_fptsms.sandbox.config import (
 )
 
 READY_LINE = re.compile(r"fptsms-sandbox listening on (\S+)")
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket; port 0 picks a free one (no race with other test runs)."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://{'[' + host + ']' if ':' in host else host}:{port}"
 
 
 def fpt_connection(url: str, **extra: Any) -> dict[str, Any]:

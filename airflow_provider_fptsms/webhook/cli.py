@@ -16,6 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from airflow_provider_fptsms._listen import bind
+from airflow_provider_fptsms._listen import url_of as base_url
+
 KEY_ENV = "FPTSMS_DLR_KEY"
 READY = "fptsms-dlr-receiver listening on {url}"
 
@@ -50,19 +53,8 @@ def read_key(key_file: Path | None) -> str:
     return key
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """Bind before uvicorn starts, so port 0 can be reported exactly."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock
-
-
 def url_of(sock: socket.socket, path: str) -> str:
-    host, port = sock.getsockname()[:2]
-    return f"http://{'[' + host + ']' if ':' in host else host}:{port}{path}"
+    return base_url(sock) + "/" + path.lstrip("/")
 
 
 def _refuse(problem: str) -> int:

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_fptsms._listen import bind
 from airflow_provider_fptsms.webhook.app import create_dlr_app
-from airflow_provider_fptsms.webhook.cli import bind, url_of
+from airflow_provider_fptsms.webhook.cli import url_of
 from airflow_provider_fptsms.webhook.store import DlrStore
 
 KEY = "4355d6fc4cd24598aa7cb363f662c2fb"  # the manual's sample key
