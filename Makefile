@@ -37,6 +37,10 @@ demo: venv
 bench: venv
 	$(BIN)/python -m benchmarks
 
+# The long fault soak: 10,000 CSKH messages and a 100,000-phone campaign, faults and killed workers.
+soak: venv
+	$(BIN)/python -m tests.soak.soak --messages 10000 --campaign-phones 100000
+
 sandbox: venv
 	$(BIN)/fptsms-sandbox --port 8765
 
