@@ -12,7 +12,7 @@ import time
 from types import TracebackType
 from typing import Any
 
-from airflow_provider_fptsms._listen import bind, url_of
+from airflow_provider_fptsms._listen import ThreadedServer, bind, url_of
 from airflow_provider_fptsms.sandbox.app import Sandbox, create_app
 from airflow_provider_fptsms.sandbox.config import (
     DEFAULT_FIBO_CLIENT_NO,
@@ -58,34 +58,14 @@ class SandboxServer:
         self.sockets = [bind(host, port)] + [bind(host, 0) for _ in range(extra_ports)]
         self.urls = [url_of(s) for s in self.sockets]
         self.url = self.urls[0]
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._runner = ThreadedServer(create_app(self.sandbox), self.sockets, "fptsms-sandbox")
 
     def start(self, timeout: float = 10.0) -> SandboxServer:
-        import uvicorn
-
-        config = uvicorn.Config(
-            create_app(self.sandbox), log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": self.sockets}, name="fptsms-sandbox", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("fptsms sandbox did not start")
-            time.sleep(0.01)
+        self._runner.start(timeout)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        for sock in self.sockets:
-            sock.close()
+        self._runner.stop()
 
     def __enter__(self) -> SandboxServer:
         return self.start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_fptsms._listen import bind
+from airflow_provider_fptsms._listen import ThreadedServer, bind
 from airflow_provider_fptsms.webhook.app import create_dlr_app
 from airflow_provider_fptsms.webhook.cli import url_of
 from airflow_provider_fptsms.webhook.store import DlrStore
@@ -27,31 +26,14 @@ class DlrReceiver:
         self.app = create_dlr_app(self.store, key, path=path, max_body=max_body)
         self.sock = bind("127.0.0.1", 0)
         self.url = url_of(self.sock, path)
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
+        self._runner = ThreadedServer(self.app, [self.sock], "dlr-receiver")
 
     def start(self) -> DlrReceiver:
-        import uvicorn
-
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self.sock]}, name="dlr-receiver", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("DLR receiver did not start")
-            time.sleep(0.01)
+        self._runner.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self.sock.close()
+        self._runner.stop()
         self.store.dispose()
 
 
