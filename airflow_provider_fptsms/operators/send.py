@@ -103,6 +103,21 @@ class _BulkSmsOperator(BaseOperator):
         self.state_path = state_path
         _check_fail_on(fail_on)
 
+    #: literal phone lists up to this size are registered with Airflow's secrets masker when rendered,
+    #: so they show as *** in the Rendered tab and in logs (longer lists belong in files)
+    MASK_LITERAL_PHONES = 500
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        super().render_template_fields(context, jinja_env)
+        if isinstance(self.phones, (list, tuple)) and len(self.phones) <= self.MASK_LITERAL_PHONES:
+            from airflow_provider_fptsms.hooks._http import mask
+
+            key = self.phone_column if isinstance(self.phone_column, str) else "phone"
+            for item in self.phones:
+                value = item.get(key) if isinstance(item, dict) else item
+                if isinstance(value, str):
+                    mask(value.strip())
+
     # ------------------------------------------------------------------ preparation (no I/O to the gateway)
 
     def prepare(self, context: Context) -> tuple[list[Recipient], dict[str, Any]]:
