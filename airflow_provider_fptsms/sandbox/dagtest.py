@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pathlib import Path
 from airflow_provider_fptsms.sandbox.server import connection_env
 
 DEFERRED_MARK = "Pausing task as DEFERRED."
+FINISHED = re.compile(r"DagRun Finished: .*?\bstate=(\w+)")
 
 
 @dataclass
@@ -78,6 +80,9 @@ class AirflowHome:
         output = result.stdout + result.stderr
         if result.returncode != 0 and "DagRun failed" not in output:
             return DagTestResult(dag_id, "error", output)
+        finished = FINISHED.search(output)
+        if finished:  # the run's own last word; saves starting another Airflow process
+            return DagTestResult(dag_id, finished.group(1), output)
         listing = self.run("dags", "list-runs", dag_id, "-o", "json", sandbox_url=sandbox_url).stdout
         runs = json.loads(next((line for line in listing.splitlines() if line.startswith("[")), "[]"))
         return DagTestResult(dag_id, runs[0]["state"] if runs else "missing", output)
