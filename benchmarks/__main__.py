@@ -45,7 +45,8 @@ def main() -> None:
         print(f"  done in {time.perf_counter() - started:.0f}s", flush=True)
     print(f"\n| {'benchmark':<38} | {'result':>14} | goal |\n|{'-' * 40}|{'-' * 16}|------|")
     for key, value in results.items():
-        print(f"| {key:<38} | {value:>14,.1f} | {GOALS.get(key, '')} |")
+        shown = f"{value:,.3f}" if abs(value) < 100 else f"{value:,.1f}"  # never round a ratio onto its goal
+        print(f"| {key:<38} | {shown:>14} | {GOALS.get(key, '')} |")
     out = Path(__file__).with_name("results.json")
     out.write_text(json.dumps({"machine": platform.platform(), "results": results}, indent=2) + "\n")
     print(f"\nsaved {out}")
