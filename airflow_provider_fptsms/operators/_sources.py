@@ -27,27 +27,15 @@ def phone_values(source: PhoneSource, column: str | int | None = None) -> Iterat
             raise InvalidInputError("phone_column", column, "only applies to CSV files", "drop phone_column")
         yield iter(source)
         return
-    protocol = getattr(source, "protocol", "")
-    if protocol not in ("", "file", "local", None):
-        # Remote object (s3://, gs://...): copy it down in a streaming way, keep the suffix for gz/csv detection.
-        suffix = "".join(Path(str(source)).suffixes[-2:])
-        with tempfile.TemporaryDirectory(prefix="fptsms-") as folder:
-            local = Path(folder) / f"phones{suffix}"
-            remote_path: Any = source
-            with remote_path.open("rb") as remote, local.open("wb") as out:
-                shutil.copyfileobj(remote, out, 1 << 20)
-            yield read_phones(local, column=column)
-        return
-    path = getattr(source, "path", None) if protocol else None
-    yield read_phones(str(path or source), column=column)
+    with _local_file(source) as path:
+        yield read_phones(path, column=column)
 
 
 def count_rows(source: PhoneSource) -> int | None:
     """Rows in a list or a local file (for progress and ETA); None when counting would cost a download."""
     if isinstance(source, (list, tuple)):
         return len(source)
-    protocol = getattr(source, "protocol", "")
-    if protocol not in ("", "file", "local", None):
+    if _is_remote(source):
         return None
     path = Path(str(getattr(source, "path", None) or source))
     if not path.is_file():
@@ -78,15 +66,11 @@ def recipient_rows(
             (i, item[key], {k: "" if v is None else str(v) for k, v in item.items()}) for i, item in enumerate(rows, 1)
         )
         return
-    if isinstance(source, (list, tuple)) or source is None:
-        with phone_values(source, phone_column) as values:
+    if isinstance(source, (list, tuple)) or source is None or not str(source).endswith((".csv", ".csv.gz")):
+        with phone_values(source, phone_column) as values:  # plain phones: no variables
             yield ((i, value, {}) for i, value in enumerate(values, 1))
         return
     with _local_file(source) as path:
-        if not (path.name.endswith(".csv") or path.name.endswith(".csv.gz")):
-            with phone_values(str(path), phone_column) as values:
-                yield ((i, value, {}) for i, value in enumerate(values, 1))
-            return
         yield _csv_rows(path, phone_column)
 
 
@@ -94,13 +78,18 @@ def _dict_row(index: int, item: dict[str, Any], key: str) -> tuple[int, Any, dic
     return index, item[key], {k: "" if v is None else str(v) for k, v in item.items()}
 
 
+def _is_remote(source: Any) -> bool:
+    return getattr(source, "protocol", "") not in ("", "file", "local", None)
+
+
 @contextmanager
 def _local_file(source: Any) -> Iterator[Path]:
-    protocol = getattr(source, "protocol", "")
-    if protocol not in ("", "file", "local", None):
+    """A local path for ``source``; a remote object (s3://, gs://...) is streamed to a temp file first,
+    keeping its suffixes so ``.csv`` / ``.gz`` are still recognised."""
+    if _is_remote(source):
         suffix = "".join(Path(str(source)).suffixes[-2:])
         with tempfile.TemporaryDirectory(prefix="fptsms-") as folder:
-            local = Path(folder) / f"recipients{suffix}"
+            local = Path(folder) / f"source{suffix}"
             with source.open("rb") as remote, local.open("wb") as out:
                 shutil.copyfileobj(remote, out, 1 << 20)
             yield local
