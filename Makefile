@@ -14,7 +14,9 @@ venv: $(STAMP)
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements/lock.txt
+	# --compile-bytecode: uv does not write .pyc by default, and with PYTHONDONTWRITEBYTECODE set every
+	# interpreter (each `airflow dags test`, each task) would recompile Airflow: 6.4 s instead of 2.6 s.
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements/lock.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@

@@ -2,7 +2,10 @@
 
 Also measures the sandbox's own ceiling at that latency (the aiohttp load generator of
 ``sandbox_throughput`` with the same concurrency) to report what fraction of it the operator reaches.
-All three run against the same sandbox process in the same run.
+All three run against the same sandbox process in the same run. The operator and the ceiling are
+measured in ``ROUNDS`` interleaved rounds and each side keeps its best round: both share this
+machine's two cores with the sandbox, and one slow round of either side says more about the machine
+than about the client.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from benchmarks.sandbox_throughput import _drive
 N = 2000
 CONCURRENCY = 64
 BASELINE_SAMPLE = 200
+ROUNDS = 3
 
 
 def _requests_loop(url: str, n: int) -> float:
@@ -40,7 +44,7 @@ def _requests_loop(url: str, n: int) -> float:
     return n / (time.perf_counter() - started)
 
 
-def _operator(url: str, n: int) -> float:
+def _operator(url: str, n: int, round_: int = 0) -> float:
     from airflow_provider_fptsms.operators.send import FptSendSmsOperator
 
     os.environ["AIRFLOW_CONN_FPTSMS_DEFAULT"] = json.dumps(fpt_connection(url))
@@ -50,7 +54,7 @@ def _operator(url: str, n: int) -> float:
         operator = FptSendSmsOperator(
             task_id="bench",
             phones=people,
-            message="Chao {name}, ma OTP 1234",
+            message=f"Chao {{name}}, ma OTP 123{round_}",  # FPT refuses the same text to a phone within 5 minutes
             max_concurrency=CONCURRENCY,
             output_path=f"{folder}/out.csv",
         )
@@ -63,9 +67,11 @@ def _operator(url: str, n: int) -> float:
 
 
 def measure() -> dict[str, float]:
+    sandbox_max = ours = 0.0
     with SandboxProcess("--latency-ms", "20") as sandbox:
-        sandbox_max = N / asyncio.run(_drive(sandbox.url, N, CONCURRENCY))
-        ours = _operator(sandbox.url, N)
+        for round_ in range(ROUNDS):
+            sandbox_max = max(sandbox_max, N / asyncio.run(_drive(sandbox.url, N, CONCURRENCY)))
+            ours = max(ours, _operator(sandbox.url, N, round_))
         loop = _requests_loop(sandbox.url, BASELINE_SAMPLE)
     return {
         "cskh_operator_sends_per_s": round(ours, 1),
@@ -79,7 +85,10 @@ def measure() -> dict[str, float]:
 def main() -> None:
     for key, value in measure().items():
         print(f"| {key} | {value:,.2f} |")
-    print(f"(requests loop measured on {BASELINE_SAMPLE} sequential sends; operator and sandbox max on {N})")
+    print(
+        f"(requests loop measured on {BASELINE_SAMPLE} sequential sends; operator and sandbox max on {N}, "
+        f"best of {ROUNDS} interleaved rounds each)"
+    )
 
 
 if __name__ == "__main__":

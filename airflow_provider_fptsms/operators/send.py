@@ -122,7 +122,7 @@ class _BulkSmsOperator(BaseOperator):
 
     def prepare(self, context: Context) -> tuple[list[Recipient], dict[str, Any]]:
         from airflow_provider_fptsms.sms.phones import PhoneSet, normalise
-        from airflow_provider_fptsms.sms.text import check_message, describe, strip_accents
+        from airflow_provider_fptsms.sms.text import check_message, strip_accents
 
         if not isinstance(self.message, str) or not self.message.strip():
             raise InvalidInputError("message", self.message, "is empty", "write the message text")
@@ -155,8 +155,8 @@ class _BulkSmsOperator(BaseOperator):
                 text = self.message.format_map(variables) if fields else self.message
                 if self.strip_accents:
                     text = strip_accents(text)
-                check_message(text, field=f"message (row {row})", max_segments=self.max_segments)
-                recipients.append(Recipient(row, phone, text, request_id_for(context, phone), describe(text).segments))
+                info = check_message(text, field=f"message (row {row})", max_segments=self.max_segments)
+                recipients.append(Recipient(row, phone, text, request_id_for(context, phone), info.segments))
         stats = {
             "rows": len(recipients) + sum(invalid.values()) + duplicates,
             "valid": len(recipients),

@@ -55,6 +55,7 @@ UCS2_SINGLE, UCS2_MULTI = 70, 67  # UTF-16 code units, likewise
 
 #: Control characters a handset can show; every other C0/C1 control (NUL, TAB, form feed...) is refused.
 _ALLOWED_CONTROLS = frozenset("\n\r")
+_GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
 _VIETNAMESE_D = str.maketrans({"đ": "d", "Đ": "D"})
 
 
@@ -80,7 +81,7 @@ def is_gsm7(char: str) -> bool:
 
 def encoding(text: str) -> Encoding:
     """``"GSM-7"`` when every character is in the GSM alphabet (one accent outside it forces UCS-2)."""
-    return "GSM-7" if all(is_gsm7(char) for char in text) else "UCS-2"
+    return "GSM-7" if _GSM7_ALL.issuperset(text) else "UCS-2"
 
 
 def _costs(text: str, coding: Encoding) -> Iterator[int]:
@@ -92,7 +93,14 @@ def _costs(text: str, coding: Encoding) -> Iterator[int]:
 
 def units(text: str) -> int:
     """Septets (GSM-7, extension characters count 2) or UTF-16 code units (UCS-2, emoji count 2)."""
-    return sum(_costs(text, encoding(text)))
+    return _units(text, encoding(text))
+
+
+def _units(text: str, coding: Encoding) -> int:
+    """``sum(_costs(text, coding))`` at C speed: bulk sends count every personalised message."""
+    if coding == "GSM-7":
+        return len(text) + sum(text.count(char) for char in GSM7_EXTENSION)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _limits(coding: Encoding) -> tuple[int, int]:
@@ -112,7 +120,7 @@ def _pack(costs: Iterator[int], capacity: int) -> tuple[int, int]:
 def describe(text: str) -> SegmentInfo:
     """Encoding, units and part count of ``text``; empty text is 0 parts (``check_message`` refuses it)."""
     coding = encoding(text)
-    total = sum(_costs(text, coding))
+    total = _units(text, coding)
     single, multi = _limits(coding)
     if total <= single:
         return SegmentInfo(coding, total, 1 if text else 0, single, single - total)
@@ -136,7 +144,7 @@ def qc_messages(text: str) -> int:
     coding = encoding(text)
     if coding == "GSM-7":
         return math.ceil(len(text) / GSM7_SINGLE)
-    return math.ceil(sum(_costs(text, coding)) / UCS2_SINGLE)
+    return math.ceil(_units(text, coding) / UCS2_SINGLE)
 
 
 def _is_latin(char: str) -> bool:
@@ -163,6 +171,8 @@ def strip_accents(text: str) -> str:
 
 def _unsendable(text: str) -> tuple[int, str] | None:
     """(position, char) of the first control character or lone surrogate, which no gateway can carry."""
+    if text.isprintable():  # no Cc/Cs at all: skip the per-character walk
+        return None
     for position, char in enumerate(text):
         category = unicodedata.category(char)
         if (category == "Cc" and char not in _ALLOWED_CONTROLS) or category == "Cs":
