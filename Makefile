@@ -11,11 +11,11 @@ UV_VERSION := 0.13.8
 
 venv: $(STAMP)
 
+# --compile-bytecode: uv writes no .pyc by default, and with PYTHONDONTWRITEBYTECODE set every interpreter
+# (each `airflow dags test`, each task process) would recompile Airflow: `import airflow.sdk` 6.4 s -> 2.6 s.
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	# --compile-bytecode: uv does not write .pyc by default, and with PYTHONDONTWRITEBYTECODE set every
-	# interpreter (each `airflow dags test`, each task) would recompile Airflow: 6.4 s instead of 2.6 s.
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements/lock.txt
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	rm -f $(VENV)/.installed-*

@@ -14,13 +14,14 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from airflow_provider_fptsms.sandbox.worker import peak_rss_mb
 
 GOALS = {
     "phone_prep_speedup_vs_phonenumbers": ">= 10",
@@ -97,25 +98,15 @@ def child(path: str) -> dict[str, float]:
     for _ in clean(read_phones(path), stats=stats):
         pass
     elapsed = time.perf_counter() - started
-    peak_kb = _peak_rss_kb()
     return {
         "rows": stats.total,
         "valid": stats.valid,
         "invalid": stats.invalid,
         "duplicates": stats.duplicates,
         "seconds": elapsed,
-        "peak_rss_mb": peak_kb / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "phonenumbers_imported": float("phonenumbers" in sys.modules),
     }
-
-
-def _peak_rss_kb() -> int:
-    """This process image's peak RSS: VmHWM (ru_maxrss would carry the spawning parent's peak over exec)."""
-    try:
-        with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def measure(n: int = 1_000_000, sample: int = 50_000) -> dict[str, float]:

@@ -229,16 +229,21 @@ class FptCreateCampaignOperator(_FptOperator):
 class FptPushCampaignOperator(_FptOperator):
     """Push a phone list to a campaign in chunks, resumably; returns a summary.
 
+    Every acknowledged chunk (BatchId, count) is recorded before the next one is sent, so a re-run
+    skips what was acknowledged; a chunk whose reply was lost is checked against ``detail-ads``
+    Total and re-sent only if it did not land. It stops before exceeding the quota (NumRemainQuota).
+
     :param campaign_code: CampaignCode (templated; usually the create task's XCom).
     :param phones: list, XCom, or a file (txt / CSV column / .gz; local or ObjectStoragePath), streamed
         with flat memory; numbers are normalised to 84xxxxxxxxx and de-duplicated.
     :param chunk_size: phones per ``push-brandname-ads`` call.
     :param row_range: ``(first, last)`` 1-based unique valid phones to push, for fan-out with dynamic
         task mapping (see :func:`chunk_ranges`); each range keeps its own progress record.
-    :param invalid_output: file (local or ObjectStoragePath) to write invalid rows to (row, value, reason).
-    Every acknowledged chunk (BatchId, count) is recorded before the next one is sent; a re-run
-    skips what was acknowledged; a chunk whose reply was lost is checked against ``detail-ads``
-    Total and re-sent only if it did not land. It stops before exceeding the quota (NumRemainQuota).
+    :param invalid_output: file (local or ObjectStoragePath) to write invalid rows to (row, reason;
+        never the number).
+    :param chunk_attempts: tries per chunk within one task try. After a lost reply or a 5xx (the
+        chunk may have landed) ``detail-ads`` decides first, so a flaky gateway costs seconds, not a
+        task retry; other retryable errors are simply tried again.
     """
 
     template_fields: Sequence[str] = ("campaign_code", "phones", "invalid_output", "state_path")
@@ -253,9 +258,11 @@ class FptPushCampaignOperator(_FptOperator):
         row_range: tuple[int, int] | None = None,
         invalid_output: str | None = None,
         progress_every: float = 10.0,
+        chunk_attempts: int = 3,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.chunk_attempts = chunk_attempts
         self.campaign_code = campaign_code
         self.phones = phones
         self.phone_column = phone_column
@@ -279,8 +286,8 @@ class FptPushCampaignOperator(_FptOperator):
             self._reconcile(record, owner)
         return self._push(context, record, owner)
 
-    def _reconcile(self, record: PushProgress, owner: str) -> None:
-        """A chunk was being pushed when the previous try died: did it land? Ask detail-ads, then decide."""
+    def _reconcile(self, record: PushProgress, owner: str) -> bool:
+        """A chunk's reply was lost (or the previous try died mid-call): did it land? Ask detail-ads; True if it did."""
         chunk = record.in_flight
         assert chunk is not None and record.baseline_total is not None
         total = self.hook.campaign_status(self.campaign_code).total
@@ -293,7 +300,9 @@ class FptPushCampaignOperator(_FptOperator):
             )
             chunk.batch_id = chunk.batch_id or "reconciled-from-detail-ads"
             record.chunks.append(chunk)
+            landed = True
         elif total == before:
+            landed = False
             self.log.info("Chunk %d did not land: it will be pushed again", chunk.index)
         else:
             raise AirflowFailException(
@@ -304,6 +313,7 @@ class FptPushCampaignOperator(_FptOperator):
             )
         record.in_flight = None
         self.store.save_push(record, owner)
+        return landed
 
     def _push(self, context: Context, record: PushProgress, owner: str) -> dict[str, Any]:
         from airflow_provider_fptsms.sms.phones import PhoneStats, clean
@@ -367,26 +377,36 @@ class FptPushCampaignOperator(_FptOperator):
                 "more was sent. Next step: create the campaign with a larger quota (or quota_margin)."
             )
         index = len(record.chunks)
-        record.in_flight = Chunk(
-            index=index, first_row=first_row, rows=len(phones), batch_id="", messages=0, remain_quota=None
-        )
-        self.store.save_push(record, owner)  # before the call: a lost reply can be reconciled
-        try:
-            receipt = self.hook.push_campaign(self.campaign_code, phones)
-        except SmsError as error:
-            if not (isinstance(error, NetworkError) and error.request_sent):
-                record.in_flight = None  # refused or never sent: nothing landed
-                self.store.save_push(record, owner)
-            if error.code == 1016:
-                raise AirflowFailException(f"{error}. {record.pushed_rows} phones were pushed before.") from None
-            raise
-        chunk = record.in_flight
-        chunk.batch_id, chunk.messages = receipt["BatchId"], int(receipt["NumMessageSent"])
-        chunk.remain_quota = int(receipt["NumRemainQuota"])
-        record.chunks.append(chunk)
-        record.in_flight = None
-        self.store.save_push(record, owner)
-        return segments or max(1, chunk.messages // max(1, chunk.rows))
+        attempts = max(1, self.chunk_attempts)
+        for attempt in range(1, attempts + 1):
+            record.in_flight = Chunk(
+                index=index, first_row=first_row, rows=len(phones), batch_id="", messages=0, remain_quota=None
+            )
+            self.store.save_push(record, owner)  # before the call: a lost reply can be reconciled
+            try:
+                receipt = self.hook.push_campaign(self.campaign_code, phones)
+            except SmsError as error:
+                unknown = _may_have_landed(error)
+                if not unknown:
+                    record.in_flight = None  # refused or never sent: nothing landed
+                    self.store.save_push(record, owner)
+                if error.code == 1016:
+                    raise AirflowFailException(f"{error}. {record.pushed_rows} phones were pushed before.") from None
+                if not error.retryable or attempt == attempts:
+                    raise
+                self.log.warning("Chunk %d, attempt %d of %d: %s", index, attempt, attempts, error)
+                time.sleep(self.hook.settings.backoff * attempt)
+                if unknown and self._reconcile(record, owner):
+                    return segments
+                continue
+            chunk = record.in_flight
+            chunk.batch_id, chunk.messages = receipt["BatchId"], int(receipt["NumMessageSent"])
+            chunk.remain_quota = int(receipt["NumRemainQuota"])
+            record.chunks.append(chunk)
+            record.in_flight = None
+            self.store.save_push(record, owner)
+            return segments or max(1, chunk.messages // max(1, chunk.rows))
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _progress(self, record: PushProgress, sent_now: int, started: float, expected: int | None) -> None:
         elapsed = max(time.monotonic() - started, 1e-6)
@@ -433,6 +453,13 @@ class _InvalidRows:
     def __exit__(self, *exc: object) -> None:
         if self.handle is not None:
             self.handle.close()
+
+
+def _may_have_landed(error: SmsError) -> bool:
+    """A lost reply or a 5xx: the gateway may have stored the chunk, and only detail-ads can tell."""
+    if isinstance(error, NetworkError):
+        return error.request_sent
+    return error.retryable and (error.http_status or 0) >= 500
 
 
 def chunk_ranges(total: int, per_task: int) -> list[tuple[int, int]]:

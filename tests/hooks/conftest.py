@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 
 from airflow_provider_fptsms.gateways.errors import SmsError
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
+from tests.leaks import SANDBOX_SECRETS, find_leaks
 
 FAST_RETRIES = {"backoff": 0.001, "max_attempts": 6, "timeout": 5}
 
@@ -55,9 +55,6 @@ def fibo_conn(fptsms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch):  
 # Every hook test runs under this guard: all log records (DEBUG and up) and the text of every
 # SmsError created during the test are scanned for secrets, issued tokens and unmasked phones.
 
-RAW_PHONE = re.compile(r"(?<![\d*])(?:\+?84|0)(?:3|5|7|8|9)\d{8}(?![\d*])")
-SECRETS = ("sandbox-secret", "sandbox-pass")
-
 
 @pytest.fixture(autouse=True)
 def leak_guard(
@@ -77,13 +74,8 @@ def leak_guard(
     assert fptsms_sandbox.sandbox is not None
     tokens = list(fptsms_sandbox.sandbox.fpt.tokens)
     passwords = [json.loads(v).get("password") for k, v in os.environ.items() if k.startswith("AIRFLOW_CONN_")]
-    secrets = [s for s in (*SECRETS, *tokens, *passwords) if s]
+    secrets = [*SANDBOX_SECRETS, *tokens, *passwords]
     records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
     everything = texts + [r.getMessage() for r in records] + [r.exc_text or "" for r in records]
     leaks = find_leaks(everything, secrets)
     assert not leaks, f"secrets or raw phones leaked: {leaks[:3]}"
-
-
-def find_leaks(texts: list[str], secrets: list[str]) -> list[str]:
-    """The texts that contain a secret or a phone number that is not masked."""
-    return [text[:200] for text in texts if any(s in text for s in secrets) or RAW_PHONE.search(text)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hooks.conftest import find_leaks
+from tests.leaks import find_leaks
 
 
 @pytest.mark.parametrize(

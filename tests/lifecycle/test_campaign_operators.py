@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -108,27 +109,48 @@ def test_push_file_in_chunks(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> N
     assert (ledger["total"], ledger["duplicates"]) == (2500, 0)
 
 
-@pytest.mark.parametrize(("fault", "landed"), [("lost_reply", 3000), ("drop", 2000), ("error_5xx", 2000)])
-def test_resume_after_a_failed_chunk_sends_each_phone_once(
-    fptsms_sandbox: SandboxHandle, tmp_path: Path, fault: str, landed: int
-) -> None:
-    code = create(tmp_path, quota=5000).execute(context())
-    operator = push(tmp_path, code, phones(5000), chunk_size=1000)
+def _fault_on_third_chunk(operator: FptPushCampaignOperator, sandbox: SandboxHandle, fault: str) -> None:
+    """Chunks 1-2 are acknowledged; chunk 3's push call meets ``fault``."""
     original = operator.hook.push_campaign
     calls = {"n": 0}
 
     def third_chunk_fails(campaign_code: str, chunk: list[str]) -> dict[str, Any]:
         calls["n"] += 1
-        if calls["n"] == 3:  # chunks 1-2 acknowledged; chunk 3 meets the fault and the task dies
-            fptsms_sandbox.admin.set_faults(script=[fault], paths=["/api/push-brandname-ads"])
+        if calls["n"] == 3:
+            sandbox.admin.set_faults(script=[fault], paths=["/api/push-brandname-ads"])
         return original(campaign_code, chunk)
 
     operator.hook.push_campaign = third_chunk_fails  # type: ignore[method-assign,assignment]
+
+
+@pytest.mark.parametrize(("fault", "landed"), [("lost_reply", 3000), ("drop", 2000), ("error_5xx", 2000)])
+def test_resume_after_a_failed_chunk_sends_each_phone_once(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path, fault: str, landed: int
+) -> None:
+    code = create(tmp_path, quota=5000).execute(context())
+    operator = push(tmp_path, code, phones(5000), chunk_size=1000, chunk_attempts=1)  # the fault kills the try
+    _fault_on_third_chunk(operator, fptsms_sandbox, fault)
     with pytest.raises(NetworkError if fault != "error_5xx" else Exception):
         operator.execute(context("push"))
     assert fptsms_sandbox.admin.summary(campaign_code=code)["total"] == landed
     summary = push(tmp_path, code, phones(5000), chunk_size=1000).execute(context("push", try_number=2))
     assert summary["pushed"] == 5000 and summary["pushed_this_try"] == 5000 - landed
+    ledger = fptsms_sandbox.admin.summary(campaign_code=code)
+    assert (ledger["total"], ledger["unique"], ledger["duplicates"]) == (5000, 5000, 0)
+
+
+@pytest.mark.parametrize(("fault", "landed"), [("lost_reply", True), ("drop", False), ("error_5xx", False)])
+def test_a_failed_chunk_is_recovered_within_the_try(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path, fault: str, landed: bool
+) -> None:
+    code = create(tmp_path, quota=5000).execute(context())
+    operator = push(tmp_path, code, phones(5000), chunk_size=1000)
+    _fault_on_third_chunk(operator, fptsms_sandbox, fault)
+    summary = operator.execute(context("push"))
+    assert summary["pushed"] == summary["pushed_this_try"] == 5000 and summary["chunks"] == 5
+    state = json.loads(next((tmp_path / "state" / "pushes").glob("*.json")).read_text())
+    reconciled = [c["index"] for c in state["chunks"] if c["batch_id"] == "reconciled-from-detail-ads"]
+    assert reconciled == ([2] if landed else [])  # detail-ads decided: recorded as landed, or pushed again
     ledger = fptsms_sandbox.admin.summary(campaign_code=code)
     assert (ledger["total"], ledger["unique"], ledger["duplicates"]) == (5000, 5000, 0)
 

@@ -2,119 +2,106 @@
 points and retried as Airflow would — then the sandbox ledger must show 0 lost and 0 duplicated.
 
 Fault plan: 5% HTTP 5xx, 2% dropped connections, 1% replies lost after the gateway committed,
-the token invalidated every 500 calls. ``make soak`` runs the long version (10,000 messages and a
-100,000-phone campaign); ``make test`` runs a short one.
+the token invalidated every 500 calls. The tasks log at DEBUG, and every line of every try's output
+is scanned for the connection secrets and raw phone numbers (the security scan's rule, ``tests/leaks``).
+``make soak`` runs the long version (10,000 messages and a 100,000-phone campaign); ``make test`` a short one.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from airflow_provider_fptsms.sandbox.client import SandboxClient
-from airflow_provider_fptsms.sandbox.server import SandboxProcess, connection_env
+from airflow_provider_fptsms.sandbox.server import SandboxProcess
+from airflow_provider_fptsms.sandbox.worker import TaskProcess, TaskSpec, create_campaign_task, run_task, task_env
+from tests.leaks import find_leaks, log_lines
 
+MAX_TRIES = 15
 FAULTS = {"error_5xx_rate": 0.05, "drop_rate": 0.02, "lost_reply_rate": 0.01, "token_invalidate_every": 500}
 
-SEND = """
-import json, sys
-from types import SimpleNamespace
-from airflow_provider_fptsms.operators.send import FptSendSmsOperator
-ti = SimpleNamespace(dag_id="soak", run_id="run-1", task_id="send", map_index=-1, try_number=int(sys.argv[2]))
-op = FptSendSmsOperator(task_id="send", phones=sys.argv[1], message="Soak {name}", max_concurrency=32)
-print("RESULT " + json.dumps(op.execute({"ti": ti})))
-"""
-PUSH = """
-import json, sys
-from types import SimpleNamespace
-from airflow_provider_fptsms.operators.campaign import FptPushCampaignOperator
-ti = SimpleNamespace(dag_id="soak", run_id="run-1", task_id="push", map_index=-1, try_number=int(sys.argv[3]))
-op = FptPushCampaignOperator(task_id="push", campaign_code=sys.argv[1], phones=sys.argv[2], chunk_size=1000)
-print("RESULT " + json.dumps(op.execute({"ti": ti})))
-"""
-CREATE = """
-from airflow_provider_fptsms.hooks.fpt import FptSmsHook
-from airflow_provider_fptsms.sms.schedule import next_valid_slot
-print(FptSmsHook().create_campaign("soak-push", "Khuyen mai", next_valid_slot(), int(__import__("sys").argv[1])))
-"""
+SEND = TaskSpec(
+    "airflow_provider_fptsms.operators.send:FptSendSmsOperator",
+    {"message": "Soak {name}", "max_concurrency": 32},
+    dag_id="soak",
+    task_id="send",
+)
+PUSH = TaskSpec(
+    "airflow_provider_fptsms.operators.campaign:FptPushCampaignOperator",
+    {"chunk_size": 1000},
+    dag_id="soak",
+    task_id="push",
+)
 
 
-def _tries(args: list[str], env: dict[str, str], rng: random.Random, kills: int, max_tries: int = 15) -> dict[str, Any]:
-    """Run a task as Airflow would: kill the first ``kills`` tries at a random moment, retry until one succeeds."""
-    for attempt in range(1, max_tries + 1):
-        child = subprocess.Popen(
-            [sys.executable, "-c", *args, str(attempt)],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+def _tries(
+    spec: TaskSpec, env: dict[str, str], admin: SandboxClient, rng: random.Random, kills: int, calls: int
+) -> tuple[dict[str, Any], list[str]]:
+    """Run a task as Airflow would until a try succeeds; the first ``kills`` tries are SIGKILLed mid-work.
+
+    A kill lands after a random number (up to half of ``calls``, the calls the task needs) of this
+    try's gateway calls, so it always hits the sending, never the imports. Returns the summary and
+    every try's output.
+    """
+    outputs = []
+    for attempt in range(1, MAX_TRIES + 1):
+        task = TaskProcess(spec, env)
         if attempt <= kills:
-            time.sleep(rng.uniform(1.5, 4.0))  # after the imports, somewhere in the sending
-            if child.poll() is None:
-                child.send_signal(signal.SIGKILL)
-            child.wait(timeout=60)
-            continue
-        out, _ = child.communicate(timeout=1800)
-        line = next((x for x in out.splitlines() if x.startswith("RESULT ")), None)
-        if child.returncode == 0 and line:
-            return {"tries": attempt, **json.loads(line[len("RESULT ") :])}
-    raise RuntimeError(f"no try succeeded in {max_tries}")
+            task.wait_for(partial(_calls_reached, admin, _calls(admin) + rng.randint(1, max(1, calls // 2))), 600)
+            result = task.kill()
+        else:
+            result = task.finish()
+        outputs.append(result.output)
+        if result.returned:
+            return {"tries": attempt, **result.value}, outputs
+        spec = spec.retried()
+    raise RuntimeError(f"no try succeeded in {MAX_TRIES}:\n{outputs[-1][-3000:]}")
+
+
+def _calls(admin: SandboxClient) -> int:
+    """Gateway calls the sandbox has answered so far (a cheap progress gauge)."""
+    return sum(admin.requests().values())
+
+
+def _calls_reached(admin: SandboxClient, target: int) -> bool:
+    return _calls(admin) >= target
 
 
 def run(messages: int, campaign_phones: int, seed: int = 7, kills: int = 2) -> dict[str, Any]:
+    """The soak's figures; ``log_leaks`` lists any task log line (DEBUG included) with a secret or a raw phone."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="fptsms-soak-") as folder, SandboxProcess() as sandbox:
         base = Path(folder)
-        env = {
-            **os.environ,
-            **connection_env(sandbox.url),
-            "AIRFLOW_HOME": str(base / "home"),
-            "FPTSMS_STATE_PATH": str(base / "state"),
-        }
-        env["AIRFLOW_CONN_FPTSMS_DEFAULT"] = json.dumps(
-            {
-                **json.loads(env["AIRFLOW_CONN_FPTSMS_DEFAULT"]),
-                "extra": {
-                    **json.loads(env["AIRFLOW_CONN_FPTSMS_DEFAULT"])["extra"],
-                    "backoff": 0.01,
-                    "max_attempts": 8,
-                },
-            }
-        )
+        env = task_env(sandbox.url, base, AIRFLOW__LOGGING__LOGGING_LEVEL="DEBUG")
+        conn = json.loads(env["AIRFLOW_CONN_FPTSMS_DEFAULT"])
+        conn["extra"].update(backoff=0.01, max_attempts=8)
+        env["AIRFLOW_CONN_FPTSMS_DEFAULT"] = json.dumps(conn)
         admin = SandboxClient(sandbox.url, timeout=300)
         recipients = base / "recipients.csv"
         recipients.write_text("name,phone\n" + "".join(f"K{i},0912{i:06d}\n" for i in range(messages)))
         phones = base / "phones.txt"
         phones.write_text("".join(f"0987{i:06d}\n" for i in range(campaign_phones)))
-        code = (
-            subprocess.run(
-                [sys.executable, "-c", CREATE, str(campaign_phones)],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        code = run_task(create_campaign_task("soak-push", campaign_phones), env).check()
         admin.set_faults(**FAULTS, seed=seed)
         started = time.perf_counter()
-        send = _tries([SEND, str(recipients)], env, rng, kills)
-        push = _tries([PUSH, code, str(phones)], env, rng, kills)
+        send, send_logs = _tries(
+            replace(SEND, kwargs={**SEND.kwargs, "phones": str(recipients)}), env, admin, rng, kills, messages
+        )
+        push_spec = replace(PUSH, kwargs={**PUSH.kwargs, "campaign_code": code, "phones": str(phones)})
+        push, push_logs = _tries(push_spec, env, admin, rng, kills, campaign_phones // PUSH.kwargs["chunk_size"])
         elapsed = time.perf_counter() - started
         cskh = admin.summary(kind="cskh")
         qc = admin.summary(campaign_code=code)
         injected = admin.faults()["injected"]
+    lines = log_lines("\n".join(send_logs + push_logs))
     return {
         "cskh_expected": messages,
         "cskh_in_ledger": cskh["total"],
@@ -129,6 +116,9 @@ def run(messages: int, campaign_phones: int, seed: int = 7, kills: int = 2) -> d
         "qc_lost": campaign_phones - qc["unique"],
         "push_tries": push["tries"],
         "faults_injected": injected,
+        "log_lines_scanned": len(lines),
+        "log_debug_lines": sum(1 for line in lines if "debug" in line.lower()[:80]),
+        "log_leaks": find_leaks(lines),
         "seconds": round(elapsed, 1),
     }
 
@@ -142,8 +132,9 @@ def main() -> None:
     figures = run(args.messages, args.campaign_phones, args.seed)
     for key, value in figures.items():
         print(f"{key:<18} {value}")
-    ok = figures["cskh_lost"] == figures["cskh_duplicates"] == figures["qc_lost"] == figures["qc_duplicates"] == 0
-    print("soak passed: 0 lost, 0 duplicated" if ok else "soak FAILED")
+    counts = ("cskh_lost", "cskh_duplicates", "qc_lost", "qc_duplicates")
+    ok = all(figures[key] == 0 for key in counts) and not figures["log_leaks"]
+    print("soak passed: 0 lost, 0 duplicated, 0 leaks in the task logs" if ok else "soak FAILED")
     sys.exit(0 if ok else 1)
 
 
