@@ -4,10 +4,14 @@ and save them to ``benchmarks/results.json``. Same machine, same run for both si
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+# The operators' own INFO lines would bury the table; set before Airflow is first imported.
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 
 from benchmarks import campaign_push, cskh_send, import_overhead, phone_prep, sandbox_throughput
 

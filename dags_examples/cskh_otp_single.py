@@ -1,6 +1,7 @@
 """One OTP to one phone, e.g. triggered by an application with ``dag_run.conf``.
 
-The RequestId comes from the run and the phone: retrying the task never sends a second OTP.
+The RequestId comes from the run and the phone: retrying the task never sends a second OTP; the
+phone and the rendered message (with the code) are masked in the Rendered tab and the logs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def cskh_otp_single() -> None:
         phones=["{{ params.phone }}"],
         message="Ma OTP cua ban la {{ params.otp }}. Khong chia se ma nay cho bat ky ai.",
         max_segments=1,
+        mask_message=True,  # the rendered text holds the OTP: *** in the Rendered tab and the logs
         retries=2,
     )
 

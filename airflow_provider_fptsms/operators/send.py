@@ -86,9 +86,11 @@ class _BulkSmsOperator(BaseOperator):
         price_per_message: float | None = None,
         state_path: str | None = None,
         row_range: tuple[int, int] | None = None,
+        mask_message: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.mask_message = mask_message
         self.row_range = tuple(row_range) if row_range else None
         self.phones = phones
         self.message = message
@@ -109,9 +111,11 @@ class _BulkSmsOperator(BaseOperator):
 
     def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
         super().render_template_fields(context, jinja_env)
-        if isinstance(self.phones, (list, tuple)) and len(self.phones) <= self.MASK_LITERAL_PHONES:
-            from airflow_provider_fptsms.hooks._http import mask
+        from airflow_provider_fptsms.hooks._http import mask
 
+        if self.mask_message and isinstance(self.message, str):
+            mask(self.message)  # an OTP: the Rendered tab and the logs show *** instead
+        if isinstance(self.phones, (list, tuple)) and len(self.phones) <= self.MASK_LITERAL_PHONES:
             key = self.phone_column if isinstance(self.phone_column, str) else "phone"
             for item in self.phones:
                 value = item.get(key) if isinstance(item, dict) else item
@@ -319,6 +323,8 @@ class FptSendSmsOperator(_BulkSmsOperator):
     :param max_segments: refuse messages longer than this many SMS parts (default 5).
     :param row_range: ``(first, last)`` rows of the source to send, for fan-out with
         ``.partial(phones=path).expand(row_range=chunk_ranges(rows, per_task))`` (no phone in XCom).
+    :param mask_message: register the rendered message with Airflow's secrets masker, so an OTP
+        never shows in the Rendered tab or the logs.
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "brandname")

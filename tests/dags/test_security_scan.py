@@ -45,3 +45,4 @@ def test_no_secret_or_raw_phone_in_logs_rendered_fields_or_xcom(debug_home: Airf
     }
     assert hits == {"log": [], "rendered": [], "xcom": []}, hits
     assert any("0912***111" in text or "***" in text for text in rendered)  # the literal phone was masked
+    assert not [text for text in rendered if "246810" in text]  # cskh_otp_single's OTP: mask_message=True

@@ -140,3 +140,17 @@ def test_fibo_operator(fptsms_sandbox: SandboxHandle) -> None:
 def test_placeholders() -> None:
     assert placeholders("Chao {ten}, ma {otp} {{ literal }}") == {"ten", "otp"}
     assert placeholders("no variables") == set()
+
+
+def test_rendering_masks_literal_phones_and_optionally_the_message() -> None:
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+
+    operator = fpt(
+        phones=["{{ params.phone }}"], message="Ma OTP {{ params.otp }} het han sau 5 phut", mask_message=True
+    )
+    operator.render_template_fields({"params": {"phone": "0912000999", "otp": "975310"}})
+    assert operator.phones == ["0912000999"] and operator.message == "Ma OTP 975310 het han sau 5 phut"
+    assert redact(f"phone 0912000999: {operator.message}") == "phone ***: ***"
+    plain = fpt(phones=["0912000888"], message="Ma OTP 135790")
+    plain.render_template_fields({})
+    assert redact(plain.message) == plain.message  # not masked unless asked
