@@ -43,6 +43,8 @@ class AirflowHome:
         self.dags_folder = dags_folder
         self.extra_env = env
         self.airflow = str(Path(sys.executable).parent / "airflow")
+        #: every ``dag_test`` run in this home, oldest first (tests scan their output)
+        self.runs: list[DagTestResult] = []
 
     def env(self, sandbox_url: str | None = None) -> dict[str, str]:
         values = {
@@ -75,6 +77,11 @@ class AirflowHome:
             raise RuntimeError(f"airflow db migrate failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
 
     def dag_test(self, dag_id: str, sandbox_url: str, conf: dict[str, object] | None = None) -> DagTestResult:
+        result = self._dag_test(dag_id, sandbox_url, conf)
+        self.runs.append(result)
+        return result
+
+    def _dag_test(self, dag_id: str, sandbox_url: str, conf: dict[str, object] | None) -> DagTestResult:
         extra = ["-c", json.dumps(conf)] if conf else []
         result = self.run("dags", "test", dag_id, *extra, sandbox_url=sandbox_url)
         output = result.stdout + result.stderr

@@ -1,7 +1,13 @@
-"""One migrated AIRFLOW_HOME for all example-DAG tests (migration is the slow part), a fresh sandbox per test."""
+"""One migrated AIRFLOW_HOME for all example-DAG tests (migration is the slow part), a fresh sandbox per test.
+
+Every example-DAG run is also a security scan: the home logs at DEBUG, and after each test the
+output of its runs, every rendered template field and every XCom value in the metadata database
+must hold no connection secret and no unmasked phone number (``tests/leaks.py``).
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,13 +15,20 @@ import pytest
 
 from airflow_provider_fptsms.sandbox.dagtest import AirflowHome
 from airflow_provider_fptsms.sandbox.server import SandboxProcess
+from tests.leaks import find_leaks, log_lines
 
 DAGS = Path(__file__).resolve().parents[2] / "dags_examples"
+DEBUG_MARK = "[debug"  # how a DEBUG record starts in Airflow's console log format
 
 
 @pytest.fixture(scope="session")
 def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
-    home = AirflowHome(tmp_path_factory.mktemp("airflow-home"), DAGS, FPTSMS_EXAMPLE_POLL_SECONDS="0.5")
+    home = AirflowHome(
+        tmp_path_factory.mktemp("airflow-home"),
+        DAGS,
+        FPTSMS_EXAMPLE_POLL_SECONDS="0.5",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="DEBUG",
+    )
     home.migrate()
     return home
 
@@ -24,3 +37,32 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
 def sandbox() -> Iterator[SandboxProcess]:
     with SandboxProcess("--approval-delay", "2", "--send-delay", "2", "--dlr-delay", "2") as process:
         yield process
+
+
+def rendered_fields(home: AirflowHome, dag_id: str | None = None) -> list[str]:
+    """Rendered template fields as stored for the UI's Rendered tab (after Airflow's masking)."""
+    query = "SELECT dag_id, rendered_fields FROM rendered_task_instance_fields"
+    with sqlite3.connect(home.home / "airflow.db") as database:
+        return [str(fields) for dag, fields in database.execute(query) if dag_id in (None, dag)]
+
+
+@pytest.fixture(autouse=True)
+def security_scan(request: pytest.FixtureRequest) -> Iterator[None]:
+    if "airflow_home" not in request.fixturenames:
+        yield
+        return
+    home: AirflowHome = request.getfixturevalue("airflow_home")
+    before = len(home.runs)
+    yield
+    runs = home.runs[before:]
+    if not runs:
+        return
+    assert all(DEBUG_MARK in run.output for run in runs), "the scan must see DEBUG output"
+    with sqlite3.connect(home.home / "airflow.db") as database:
+        xcoms = [str(row[0]) for row in database.execute("SELECT value FROM xcom")]
+    hits = {
+        "log": find_leaks(log_lines("\n".join(run.output for run in runs))),
+        "rendered": find_leaks(rendered_fields(home)),
+        "xcom": find_leaks(xcoms),
+    }
+    assert hits == {"log": [], "rendered": [], "xcom": []}, hits

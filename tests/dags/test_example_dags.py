@@ -30,8 +30,6 @@ def test_qc_campaign_lifecycle(airflow_home: AirflowHome, sandbox: SandboxProces
     assert ledger["by_kind"] == {"qc": summary["phones_pushed"], "cskh": 1} and ledger["duplicates"] == 0
     alert = admin.ledger(kind="cskh")[0]  # the notifier's SMS when the report arrived
     assert alert["message"] == f"QC qc_campaign_lifecycle: {summary['delivered']} delivered, {summary['failed']} failed"
-    for secret in ("sandbox-secret", "sandbox-pass"):
-        assert secret not in result.output
 
 
 def test_sms_hooks_tour(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
@@ -39,7 +37,6 @@ def test_sms_hooks_tour(airflow_home: AirflowHome, sandbox: SandboxProcess) -> N
     assert result.state == "success", result.output[-3000:]
     ledger = SandboxClient(sandbox.url).summary()
     assert ledger["by_kind"] == {"cskh": 1, "qc": 3, "fibo": 1} and ledger["duplicates"] == 0
-    assert "0912345678" not in result.output and "sandbox-pass" not in result.output
 
 
 def test_qc_campaign_from_spec(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
