@@ -10,7 +10,9 @@ Safety rules:
   object PUT on object stores), so a killed task never leaves half a record;
 - every record carries a ``version`` and the try that owns it: ``save`` refuses to write
   over a newer version (``StateConflictError``), so a zombie try cannot corrupt the record
-  that its successor is writing.
+  that its successor is writing. On a local disk the check and the write happen under one
+  exclusive lock, so two writers can never both pass it; object stores offer no portable
+  conditional PUT, so there the check narrows the window but cannot close it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -107,6 +111,23 @@ def safe_key(text: str) -> str:
     return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
+def _is_local(path: Any) -> bool:
+    return path.protocol in ("", "file", "local")
+
+
+@contextmanager
+def _exclusive(path: Any) -> Iterator[None]:
+    """Hold an exclusive lock on ``.<name>.lock`` next to a local record (no-op on object stores)."""
+    if not _is_local(path):
+        yield
+        return
+    import fcntl
+
+    with open(os.path.join(os.path.dirname(path.path), f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes, also if the process dies
+        yield
+
+
 class StateStore:
     """JSON records under ``base`` (any ``ObjectStoragePath`` URL or a local folder)."""
 
@@ -125,6 +146,12 @@ class StateStore:
         return dict(json.loads(path.read_text()))
 
     def _write(self, kind: str, key: str, record: Any, expected_version: int, owner: str) -> None:
+        path = self._path(kind, key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with _exclusive(path):
+            self._check_and_write(kind, key, path, record, expected_version, owner)
+
+    def _check_and_write(self, kind: str, key: str, path: Any, record: Any, expected_version: int, owner: str) -> None:
         current = self._read(kind, key)
         found = int(current.get("version", 0)) if current else 0
         if found != expected_version:
@@ -136,10 +163,8 @@ class StateStore:
         record.version = expected_version + 1
         record.owner = owner
         record.updated_at = time.time()
-        path = self._path(kind, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(asdict(record), ensure_ascii=False, indent=1)
-        if path.protocol in ("", "file", "local"):
+        if _is_local(path):
             temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
             temp.write_text(text)
             temp.replace(path)  # atomic on one filesystem
@@ -212,7 +237,7 @@ class SendJournal:
         name = f"{self._segments:06d}-{uuid.uuid4().hex[:8]}.jsonl"
         text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._pending)
         target = self.folder / name
-        if target.protocol in ("", "file", "local"):
+        if _is_local(target):
             temp = self.folder / f".{name}.tmp"
             temp.write_text(text)
             temp.replace(target)

@@ -1,0 +1,65 @@
+"""The state store's guarantees: versioned records, conflicts refused, and on a local disk no two
+writers can both pass the version check."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_fptsms.state import Creation, PushProgress, StateConflictError, StateStore
+
+
+def test_records_round_trip_with_versions_and_owner(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    record = Creation(name="promo")
+    store.save_creation(record, "dag/run/create/-1/try1")
+    record.campaign_code = "CODE1"
+    store.save_creation(record, "dag/run/create/-1/try1")
+    saved = store.creation("promo")
+    assert saved is not None and (saved.campaign_code, saved.version, saved.owner) == (
+        "CODE1",
+        2,
+        "dag/run/create/-1/try1",
+    )
+    assert store.push("nothing") is None
+
+
+def test_a_stale_writer_is_refused(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    zombie = PushProgress(key="C1", campaign_code="C1")
+    store.save_push(zombie, "try1")
+    successor = store.push("C1")
+    assert successor is not None
+    store.save_push(successor, "try2")  # version 2
+    with pytest.raises(StateConflictError, match=r"version 2, expected 1.*try2"):
+        store.save_push(zombie, "try1")
+
+
+def test_concurrent_writers_cannot_both_pass_the_check(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    outcomes: list[str] = []
+    for round_ in range(30):
+        key = f"race-{round_}"
+        store.save_push(PushProgress(key=key, campaign_code=key), "setup")  # version 1
+        records = [store.push(key) for _ in range(4)]  # four tries all read version 1
+        start = threading.Barrier(len(records))
+
+        def write(record: PushProgress | None, writer: int, start: threading.Barrier = start) -> None:
+            assert record is not None
+            start.wait()
+            try:
+                store.save_push(record, f"writer{writer}")
+                outcomes.append("saved")
+            except StateConflictError:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=write, args=(r, i)) for i, r in enumerate(records)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        final = store.push(key)
+        assert final is not None and final.version == 2
+    assert outcomes.count("saved") == 30 and outcomes.count("refused") == 90  # exactly one winner per round
