@@ -12,6 +12,7 @@ import ast
 import csv
 import os
 import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,14 @@ def resolve_message_ids(value: Any) -> list[str]:
             "message_ids", type(value).__name__, "must be a list of MessageIds or a CSV path", "pass a list or a path"
         )
     return list(dict.fromkeys(i for i in ids if i))
+
+
+def _watch_key(context: Context) -> str:
+    """One key per task instance: a retry re-registers the same wait instead of adding another."""
+    ti = context.get("ti")
+    if ti is None:  # called outside a task (a notebook)
+        return f"adhoc/{uuid.uuid4().hex}"
+    return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}"
 
 
 class FptDeliverySensor(BaseSensorOperator):
@@ -136,12 +145,18 @@ class FptDeliverySensor(BaseSensorOperator):
         if not self.deferrable:
             return super().execute(context)
         ids = resolve_message_ids(self.message_ids)
-        summary = self._report(self._summary(ids))  # maybe all reports are in already: no need to defer
-        if self._done(summary):
-            return summary
+        store = DlrStore(self.db_url)
+        try:
+            summary = self._report(store.summary(ids))  # maybe all reports are in already: no need to defer
+            if self._done(summary):
+                return summary
+            watch = _watch_key(context)
+            store.watch(watch, ids)  # the trigger row then carries this key, not the ids
+        finally:
+            store.dispose()
         self.defer(
             trigger=FptDeliveryTrigger(
-                message_ids=ids,
+                watch=watch,
                 db_url=self.db_url,
                 poll_interval=self.poll_interval,
                 deadline=time.time() + self.timeout,

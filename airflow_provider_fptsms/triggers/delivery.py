@@ -24,19 +24,26 @@ class FptDeliveryTrigger(BaseTrigger):
     delivered / failed / pending / missing, by telco, ``final`` and ``total``; or
     ``{"status": "error", "message": ...}`` when the store cannot be read.
 
+    :param message_ids: the ids to wait for, inline (fine for a few thousand) ...
+    :param watch: ... or the key under which they were registered in the store (``DlrStore.watch``),
+        which keeps the serialized trigger small however many messages were sent.
     :param db_url: the store's SQLAlchemy URL; None reads ``$FPTSMS_DLR_DB`` (else the default SQLite
         file) on the triggerer, which keeps a database password out of the serialized trigger.
     """
 
     def __init__(
         self,
-        message_ids: list[str],
+        message_ids: list[str] | None = None,
         db_url: str | None = None,
         poll_interval: float = 30.0,
         deadline: float | None = None,
+        watch: str | None = None,
     ) -> None:
         super().__init__()
-        self.message_ids = list(message_ids)
+        if (message_ids is None) == (watch is None):
+            raise ValueError("pass exactly one of message_ids and watch")
+        self.message_ids = None if message_ids is None else list(message_ids)
+        self.watch = watch
         self.db_url = db_url
         self.poll_interval = poll_interval
         self.deadline = deadline
@@ -49,6 +56,7 @@ class FptDeliveryTrigger(BaseTrigger):
                 "db_url": self.db_url,
                 "poll_interval": self.poll_interval,
                 "deadline": self.deadline,
+                "watch": self.watch,
             },
         )
 
@@ -65,9 +73,12 @@ class FptDeliveryTrigger(BaseTrigger):
         yield TriggerEvent(payload)
 
     async def _wait(self, store: DlrStore) -> dict[str, Any]:
+        ids = self.message_ids
         while True:
             try:
-                summary = await asyncio.to_thread(store.summary, self.message_ids)
+                if ids is None:
+                    ids = await asyncio.to_thread(store.watched, self.watch or "")
+                summary = await asyncio.to_thread(store.summary, ids)
             except SQLAlchemyError as error:  # type only: driver messages may quote the URL
                 return {"status": "error", "message": f"cannot read the DLR store {store!r}: {type(error).__name__}"}
             if summary["final"] >= summary["total"]:

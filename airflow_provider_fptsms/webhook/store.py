@@ -18,7 +18,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, event, insert, select, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -44,6 +57,15 @@ dlr_table = Table(
     Column("mt_count", Integer),
     Column("first_received_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+#: The message ids a deferred sensor waits for, registered under its task instance ("watch"), so
+#: the trigger row carries a key instead of up to a million ids.
+watch_table = Table(
+    "fptsms_dlr_watch",
+    metadata,
+    Column("watch", String(250), primary_key=True),
+    Column("smsid", String(64), primary_key=True),
 )
 
 
@@ -137,7 +159,8 @@ class DlrStore:
 
             def create() -> None:
                 with self.engine.begin() as conn:
-                    conn.execute(CreateTable(dlr_table, if_not_exists=True))
+                    for table in (dlr_table, watch_table):
+                        conn.execute(CreateTable(table, if_not_exists=True))
 
             self._retry(create)
             self._ready = True
@@ -192,7 +215,33 @@ class DlrStore:
         )
         return bool(result.rowcount)
 
+    def watch(self, key: str, message_ids: Iterable[str]) -> int:
+        """Register the ids a wait is for under ``key`` (replacing an earlier registration); returns how many."""
+        ids = list(dict.fromkeys(message_ids))
+        self._ensure_tables()
+
+        def write() -> None:
+            with self.engine.begin() as conn:
+                conn.execute(delete(watch_table).where(watch_table.c.watch == key))
+                for start in range(0, len(ids), _CHUNK):
+                    rows = [{"watch": key, "smsid": smsid} for smsid in ids[start : start + _CHUNK]]
+                    conn.execute(insert(watch_table), rows)
+
+        self._retry(write)
+        return len(ids)
+
     # ------------------------------------------------------------------ reads
+
+    def watched(self, key: str) -> list[str]:
+        """The ids registered under ``key`` (empty if none)."""
+        self._ensure_tables()
+
+        def read() -> list[str]:
+            with self.engine.connect() as conn:
+                query = select(watch_table.c.smsid).where(watch_table.c.watch == key).order_by(watch_table.c.smsid)
+                return [str(smsid) for (smsid,) in conn.execute(query)]
+
+        return self._retry(read)
 
     def get(self, smsid: str | int) -> dict[str, Any] | None:
         """The stored report for one smsid (with ``status_name``), or None."""

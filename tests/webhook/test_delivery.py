@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import json
 import time
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -42,9 +44,11 @@ def test_trigger_serializes_exactly() -> None:
     trigger = FptDeliveryTrigger(["1", "2"], "sqlite:///x.db", poll_interval=5, deadline=123.0)
     assert trigger.serialize() == (
         "airflow_provider_fptsms.triggers.delivery.FptDeliveryTrigger",
-        {"message_ids": ["1", "2"], "db_url": "sqlite:///x.db", "poll_interval": 5, "deadline": 123.0},
+        {"message_ids": ["1", "2"], "db_url": "sqlite:///x.db", "poll_interval": 5, "deadline": 123.0, "watch": None},
     )
     assert FptDeliveryTrigger(["1"]).serialize()[1]["db_url"] is None  # resolved on the triggerer
+    with pytest.raises(ValueError, match="exactly one"):
+        FptDeliveryTrigger(["1"], watch="dag/run/task/-1")
 
 
 async def test_trigger_waits_until_all_final(store: DlrStore, db_url: str) -> None:
@@ -66,6 +70,22 @@ async def test_trigger_waits_until_all_final(store: DlrStore, db_url: str) -> No
     done = await anext(FptDeliveryTrigger(["1", "2", "3"], db_url, poll_interval=0.01).run())
     assert done.payload["status"] == "complete"
     assert done.payload["summary"]["by_telco"]["vina"] == {"delivered": 0, "failed": 1, "pending": 0}
+
+
+async def test_trigger_reads_a_registered_watch(store: DlrStore, db_url: str) -> None:
+    assert store.watch("dag/run/dlr/-1", ["1", "2", "2"]) == 2
+    assert store.watch("dag/run/dlr/-1", ["1", "2", "3"]) == 3  # a retry replaces, never adds
+    store.record(DeliveryReport("1", 1, "viettel"))
+    early = await anext(FptDeliveryTrigger(watch="dag/run/dlr/-1", db_url=db_url, poll_interval=0.01, deadline=0).run())
+    assert (early.payload["status"], early.payload["summary"]["total"], early.payload["summary"]["final"]) == (
+        "deadline",
+        3,
+        1,
+    )
+    store.record(DeliveryReport("2", 1, "vina"))
+    store.record(DeliveryReport("3", 0, "mobi", "DELIVERY_FAILED"))
+    done = await anext(FptDeliveryTrigger(watch="dag/run/dlr/-1", db_url=db_url, poll_interval=0.01).run())
+    assert done.payload["status"] == "complete" and done.payload["summary"]["failed"] == 1
 
 
 async def test_trigger_reports_an_unusable_store_without_its_url(tmp_path: Path) -> None:
@@ -102,13 +122,16 @@ def test_message_ids_from_lists_rows_text_and_csv(tmp_path: Path) -> None:
 
 def test_sensor_defers_then_returns_the_summary(store: DlrStore, db_url: str) -> None:
     store.record(DeliveryReport("1", 1, "viettel"))
-    sensor = FptDeliverySensor(task_id="dlr", message_ids=["1", "2"], db_url=db_url, poll_interval=10, timeout=600)
+    ids = ["1", *(str(n) for n in range(100, 20_100))]  # a big send: the ids go to the store, not the trigger
+    sensor = FptDeliverySensor(task_id="dlr", message_ids=ids, db_url=db_url, poll_interval=10, timeout=600)
     assert sensor.template_fields == ("message_ids",)
     started = time.time()
+    ti = SimpleNamespace(dag_id="cskh", run_id="r1", task_id="dlr", map_index=-1)
     with pytest.raises(TaskDeferred) as deferred:
-        sensor.execute({})
+        sensor.execute({"ti": ti})  # type: ignore[typeddict-item]
     trigger = deferred.value.trigger
-    assert isinstance(trigger, FptDeliveryTrigger) and trigger.message_ids == ["1", "2"]
+    assert isinstance(trigger, FptDeliveryTrigger) and trigger.message_ids is None and trigger.watch == "cskh/r1/dlr/-1"
+    assert len(json.dumps(trigger.serialize())) < 500 and sorted(store.watched(trigger.watch)) == sorted(ids)
     assert trigger.db_url == db_url and trigger.poll_interval == 10
     assert trigger.deadline is not None and started + 599 <= trigger.deadline <= time.time() + 600
     assert deferred.value.method_name == "execute_complete"
