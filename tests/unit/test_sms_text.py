@@ -312,3 +312,26 @@ def test_strip_accents_makes_vietnamese_gsm7(text: str) -> None:
     assert len(stripped) == len(text)
     assert segments(stripped) <= segments(text)
     assert strip_accents(stripped) == stripped
+
+
+@FAST
+@given(st.text(st.one_of(gsm_chars, st.characters()), max_size=300))
+def test_unit_count_matches_the_per_character_rule(text: str) -> None:
+    """The C-speed count equals the plain per-character rule (extension = 2 septets, astral = 2 units),
+    lone surrogates included, and the printable fast path finds the same unsendable character."""
+    from airflow_provider_fptsms.sms import text as module
+
+    coding = encoding(text)
+    per_char = sum(
+        (2 if c in GSM7_EXTENSION else 1) if coding == "GSM-7" else (2 if ord(c) > 0xFFFF else 1) for c in text
+    )
+    assert units(text) == per_char
+    slow = next(
+        (
+            (i, c)
+            for i, c in enumerate(text)
+            if (unicodedata.category(c) == "Cc" and c not in "\n\r") or unicodedata.category(c) == "Cs"
+        ),
+        None,
+    )
+    assert module._unsendable(text) == slow
