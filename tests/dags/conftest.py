@@ -15,10 +15,9 @@ import pytest
 
 from airflow_provider_fptsms.sandbox.dagtest import AirflowHome
 from airflow_provider_fptsms.sandbox.server import SandboxProcess
-from tests.leaks import find_leaks, log_lines
+from tests.leaks import DEBUG_MARK, find_leaks, log_lines
 
 DAGS = Path(__file__).resolve().parents[2] / "dags_examples"
-DEBUG_MARK = "[debug"  # how a DEBUG record starts in Airflow's console log format
 
 
 @pytest.fixture(scope="session")

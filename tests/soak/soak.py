@@ -23,7 +23,7 @@ from typing import Any
 from airflow_provider_fptsms.sandbox.client import SandboxClient
 from airflow_provider_fptsms.sandbox.server import SandboxProcess
 from airflow_provider_fptsms.sandbox.worker import TaskProcess, TaskSpec, create_campaign_task, run_task, task_env
-from tests.leaks import find_leaks, log_lines
+from tests.leaks import DEBUG_MARK, find_leaks, log_lines
 
 MAX_TRIES = 15
 FAULTS = {"error_5xx_rate": 0.05, "drop_rate": 0.02, "lost_reply_rate": 0.01, "token_invalidate_every": 500}
@@ -117,7 +117,7 @@ def run(messages: int, campaign_phones: int, seed: int = 7, kills: int = 2) -> d
         "push_tries": push["tries"],
         "faults_injected": injected,
         "log_lines_scanned": len(lines),
-        "log_debug_lines": sum(1 for line in lines if "debug" in line.lower()[:80]),
+        "log_debug_lines": sum(1 for line in lines if DEBUG_MARK in line),
         "log_leaks": find_leaks(lines),
         "seconds": round(elapsed, 1),
     }
