@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -200,7 +201,8 @@ class SendJournal:
     a worker restart) must know by itself what was sent. Results are written in small segments
     (``flush_every`` results, and whatever is left when the task ends), so the journal works on
     object stores that cannot append; a task killed between two flushes re-sends at most those
-    results, each with its deterministic RequestId.
+    results, each with its deterministic RequestId. Safe to call from several threads (the Fibo
+    operator records from a thread pool).
     """
 
     def __init__(self, store: StateStore, key: str, flush_every: int = 200) -> None:
@@ -208,6 +210,7 @@ class SendJournal:
         self.flush_every = flush_every
         self._pending: list[dict[str, Any]] = []
         self._segments = 0
+        self._lock = threading.Lock()
 
     def done(self) -> dict[str, dict[str, Any]]:
         """request_id -> last recorded result, for results that need no resend (sent / already_sent)."""
@@ -226,16 +229,22 @@ class SendJournal:
         return results
 
     def record(self, result: dict[str, Any]) -> None:
-        self._pending.append(result)
-        if len(self._pending) >= self.flush_every:
+        with self._lock:
+            self._pending.append(result)
+            full = len(self._pending) >= self.flush_every
+        if full:
             self.flush()
 
     def flush(self) -> None:
-        if not self._pending:
+        with self._lock:  # take the batch and its segment number at once; write outside the lock
+            batch, self._pending = self._pending, []
+            segment = self._segments
+            self._segments += bool(batch)
+        if not batch:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"{self._segments:06d}-{uuid.uuid4().hex[:8]}.jsonl"
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in self._pending)
+        name = f"{segment:06d}-{uuid.uuid4().hex[:8]}.jsonl"
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch)
         target = self.folder / name
         if _is_local(target):
             temp = self.folder / f".{name}.tmp"
@@ -243,5 +252,3 @@ class SendJournal:
             temp.replace(target)
         else:
             target.write_text(text)
-        self._segments += 1
-        self._pending = []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_fptsms.state import Creation, PushProgress, StateConflictError, StateStore
+from airflow_provider_fptsms.state import Creation, PushProgress, SendJournal, StateConflictError, StateStore
 
 
 def test_records_round_trip_with_versions_and_owner(tmp_path: Path) -> None:
@@ -63,3 +63,20 @@ def test_concurrent_writers_cannot_both_pass_the_check(tmp_path: Path) -> None:
         final = store.push(key)
         assert final is not None and final.version == 2
     assert outcomes.count("saved") == 30 and outcomes.count("refused") == 90  # exactly one winner per round
+
+
+def test_the_send_journal_keeps_every_result_from_concurrent_senders(tmp_path: Path) -> None:
+    """Fibo sends report from a thread pool: results recorded while another thread flushes must not be lost."""
+    journal = SendJournal(StateStore(tmp_path), "dag/run/send/-1", flush_every=7)
+
+    def sender(worker: int) -> None:
+        for n in range(500):
+            journal.record({"request_id": f"{worker}-{n}", "status": "sent"})
+
+    threads = [threading.Thread(target=sender, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    journal.flush()
+    assert len(SendJournal(StateStore(tmp_path), "dag/run/send/-1").done()) == 8 * 500

@@ -154,3 +154,17 @@ def test_rendering_masks_literal_phones_and_optionally_the_message() -> None:
     plain = fpt(phones=["0912000888"], message="Ma OTP 135790")
     plain.render_template_fields({})
     assert redact(plain.message) == plain.message  # not masked unless asked
+
+
+def test_fibo_stops_the_batch_when_the_balance_runs_out(fptsms_sandbox: SandboxHandle) -> None:
+    from airflow_provider_fptsms.gateways.errors import QuotaError
+    from airflow_provider_fptsms.sandbox.config import DEFAULT_FIBO_CLIENT_NO
+
+    fptsms_sandbox.admin.set_fibo_balance(DEFAULT_FIBO_CLIENT_NO, 0)
+    operator = FiboSendSmsOperator(
+        task_id="fibo", phones=[f"0912{i:06d}" for i in range(200)], message="Canh bao", max_concurrency=4
+    )
+    with pytest.raises(QuotaError):
+        operator.execute(make_context())
+    calls = sum(n for path, n in fptsms_sandbox.admin.requests().items() if "SendMaskedSMS" in path)
+    assert calls <= 8, calls  # the threads in flight, not the 200 messages
