@@ -228,19 +228,32 @@ class FptSmsAsyncHook(HttpAsyncHook):
                     return _failed(item, error)
                 return _result(item, "sent", receipt.message_id, receipt.telco)
 
+            stop = asyncio.Event()  # set by a batch-fatal error: take no new message
+
             async def worker() -> None:
                 for index, item in queue:
-                    result = await one(item)
+                    try:
+                        result = await one(item)
+                    except BaseException:
+                        stop.set()
+                        raise
                     results[index] = result
                     if on_result is not None:
                         on_result(index, result)
+                    if stop.is_set():
+                        return
 
             workers = [asyncio.create_task(worker()) for _ in range(max(1, max_concurrency))]
             try:
-                await asyncio.gather(*workers)
+                # Let the messages already in flight finish and be recorded: cancelling them would
+                # leave accepted messages unrecorded, to be re-sent by a retry after FPT's 5-minute window.
+                outcomes = await asyncio.gather(*workers, return_exceptions=True)
             finally:
                 for task in workers:
                     task.cancel()
+            failure = next((o for o in outcomes if isinstance(o, BaseException)), None)
+            if failure is not None:
+                raise failure
         sent = sum(1 for r in results.values() if r["status"] == "sent")
         log.info(
             "Bulk CSKH: %d messages, %d sent, %d already sent, %d failed",

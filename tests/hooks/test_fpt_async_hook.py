@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -85,6 +86,34 @@ async def test_per_message_failures_and_batch_fatal_errors(fptsms_sandbox: Sandb
     assert "invalid phone='***'" in results[1]["error"]  # refused before any call, number masked
     with pytest.raises(BrandnameError):
         await hook.send_cskh_many([CskhMessage("0912345670", "x", "m-4", brandname="NOT-OURS")])
+
+
+async def test_a_batch_fatal_error_lets_messages_in_flight_finish_and_be_recorded(
+    fptsms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway commits a message when it receives it and replies later; a fatal error elsewhere in
+    the batch must not abandon those replies (a retry after FPT's 5-minute window would re-send)."""
+    committed: set[str] = set()
+
+    async def gateway(session: Any, build: Any, parse: Any, *, idempotent: bool) -> fpt.CskhReceipt:
+        body = build("token", "session").body
+        if body["BrandName"] == "NOT-OURS":
+            raise BrandnameError("brandname not registered", gateway="FPT", code=2504)
+        committed.add(body["RequestId"])  # accepted on arrival...
+        await asyncio.sleep(0.05)  # ...the reply takes a while
+        return fpt.CskhReceipt(body["RequestId"], body["Phone"], body["BrandName"], "p", "viettel")
+
+    hook = FptSmsAsyncHook()
+    monkeypatch.setattr(hook, "_call", gateway)
+    messages = _messages(40, "fatal")
+    messages[3] = CskhMessage("0912999999", "x", "fatal-bad", brandname="NOT-OURS")
+    recorded: dict[str, str] = {}
+    with pytest.raises(BrandnameError):
+        await hook.send_cskh_many(
+            messages, max_concurrency=8, on_result=lambda i, r: recorded.update({r["request_id"]: r["status"]})
+        )
+    assert committed and committed == {rid for rid, status in recorded.items() if status == "sent"}
+    assert len(committed) < 40  # no new message started after the error
 
 
 async def test_failover(fptsms_sandbox: SandboxHandle, fpt_conn: Any, dead_url: str) -> None:
