@@ -156,11 +156,11 @@ class FptCreateCampaignOperator(_FptOperator):
         import pendulum
 
         from airflow_provider_fptsms.sms.schedule import next_valid_slot, validate_schedule
-        from airflow_provider_fptsms.sms.text import check_message, qc_messages
+        from airflow_provider_fptsms.sms.text import check_message, qc_quota_per_phone
 
         name = self._name(context)
         info = check_message(self.message)
-        per_phone = qc_messages(self.message)
+        per_phone = qc_quota_per_phone(self.message)
         now = pendulum.now("Asia/Ho_Chi_Minh")
         if self.schedule_time == "next_valid":
             when = next_valid_slot(now, self.approval_lead)

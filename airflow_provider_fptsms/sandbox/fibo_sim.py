@@ -12,8 +12,8 @@ from xml.sax.saxutils import escape
 from airflow_provider_fptsms.gateways import fibo
 from airflow_provider_fptsms.sandbox import phones
 from airflow_provider_fptsms.sandbox.config import Clock, FiboAccount, SandboxConfig
-from airflow_provider_fptsms.sandbox.fpt_sim import segments
 from airflow_provider_fptsms.sandbox.ledger import Ledger, delivery_fails
+from airflow_provider_fptsms.sms.text import segments
 
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 SOAP_TOTALS = (

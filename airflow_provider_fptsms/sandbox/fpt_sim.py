@@ -12,7 +12,6 @@ import binascii
 import csv
 import io
 import itertools
-import math
 import secrets
 from collections import deque
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from airflow_provider_fptsms.sandbox import phones
 from airflow_provider_fptsms.sandbox.config import Clock, FptClient, SandboxConfig
 from airflow_provider_fptsms.sandbox.faults import FaultInjector
 from airflow_provider_fptsms.sandbox.ledger import Ledger, LedgerEntry, delivery_fails
+from airflow_provider_fptsms.sms.text import segments  # the network's part count, charged per phone
 
 Reply = tuple[int, Any]
 PARTNER_ID = "2215"
@@ -79,12 +79,6 @@ class Campaign:
     def blocked_word(self, words: tuple[str, ...]) -> str | None:
         lowered = self.message.lower()
         return next((w for w in words if w and w.lower() in lowered), None)
-
-
-def segments(text: str) -> int:
-    """Messages one SMS costs (GSM-ish ASCII 160/153, otherwise UCS-2 70/67)."""
-    single, multi = (160, 153) if text.isascii() else (70, 67)
-    return 1 if len(text) <= single else math.ceil(len(text) / multi)
 
 
 class FptSimulator:

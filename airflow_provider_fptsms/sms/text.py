@@ -29,6 +29,7 @@ __all__ = [
     "encoding",
     "is_gsm7",
     "qc_messages",
+    "qc_quota_per_phone",
     "segments",
     "strip_accents",
     "units",
@@ -134,17 +135,24 @@ def segments(text: str) -> int:
 
 
 def qc_messages(text: str) -> int:
-    """Messages FPT bills per phone for a QC (advertising) campaign: the figure to multiply into ``Quota``.
+    """Messages FPT's manual bills per phone for a QC (advertising) campaign, in blocks.
 
-    FPT's manual counts QC content in blocks ("a message of 200 characters is equivalent to 2
-    messages"; quota = phones x messages): ``ceil(characters / 160)`` for GSM-7 text and
-    ``ceil(units / 70)`` for UCS-2. This differs from :func:`segments`, the network's concatenation
-    count (153/67 per part), which is what a handset receives but not what the QC quota is checked against.
+    The manual counts QC content in blocks ("a message of 200 characters is equivalent to 2
+    messages"; quota = phones x messages): ``ceil(septets / 160)`` for GSM-7 text and
+    ``ceil(units / 70)`` for UCS-2. This can be less than :func:`segments`, the network's
+    concatenation count (153/67 per part), so size a quota with :func:`qc_quota_per_phone`.
     """
     coding = encoding(text)
-    if coding == "GSM-7":
-        return math.ceil(len(text) / GSM7_SINGLE)
-    return math.ceil(_units(text, coding) / UCS2_SINGLE)
+    return math.ceil(_units(text, coding) / (GSM7_SINGLE if coding == "GSM-7" else UCS2_SINGLE))
+
+
+def qc_quota_per_phone(text: str) -> int:
+    """Quota to reserve per phone: the larger of the manual's block count and the network parts.
+
+    A quota is a cap, not a charge: one that is too small stops the push half-way with 1016, so
+    reserve whichever count the gateway might apply.
+    """
+    return max(qc_messages(text), segments(text))
 
 
 def _is_latin(char: str) -> bool:

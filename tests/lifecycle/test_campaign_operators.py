@@ -215,3 +215,12 @@ def test_extra_link_opens_the_campaign_on_the_portal(tmp_path: Path, monkeypatch
     monkeypatch.setenv("FPTSMS_PORTAL_URL", "https://portal.example/")
     pusher = push(tmp_path, "MjIxNQ==abc", ["0912345678"])
     assert FptCampaignLink().get_link(pusher, ti_key=None) == "https://portal.example/?search=MjIxNQ%3D%3Dabc"
+
+
+def test_quota_covers_a_long_message_however_the_gateway_counts_it(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    message = "Khuyen mai cuoi tuan " * 15  # 315 GSM-7 characters: 2 blocks of 160, but 3 network parts
+    code = create(tmp_path, message=message, phones=phones(100)).execute(context())
+    summary = push(tmp_path, code, phones(100), chunk_size=40).execute(context("push"))
+    assert summary["pushed"] == 100 and summary["remain_quota"] == 0

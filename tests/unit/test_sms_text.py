@@ -20,6 +20,7 @@ from airflow_provider_fptsms.sms.text import (
     describe,
     encoding,
     qc_messages,
+    qc_quota_per_phone,
     segments,
     strip_accents,
     units,
@@ -170,6 +171,8 @@ def test_qc_messages(text: str, expected: int) -> None:
 def test_qc_messages_differs_from_network_segments() -> None:
     assert qc_messages("a" * 310) == 2
     assert segments("a" * 310) == 3
+    assert qc_quota_per_phone("a" * 310) == 3  # the quota covers either count
+    assert qc_messages("{" * 100) == 2  # extension characters take two septets
 
 
 # --- strip_accents -------------------------------------------------------------------------------
