@@ -189,10 +189,26 @@ class FptCreateCampaignOperator(_FptOperator):
             }
         return self._create_once(context, name, schedule, quota)
 
+    def _check_unchanged(self, record: Creation, quota: int) -> None:
+        """A re-run after the message or audience was fixed must not silently reuse the old campaign."""
+        changed = []
+        if record.message_sha256 and record.message_sha256 != hashlib.sha256(self.message.encode()).hexdigest():
+            changed.append("message")
+        if record.quota and record.quota != quota:
+            changed.append(f"quota ({record.quota} then, {quota} now)")
+        if changed:
+            raise AirflowFailException(
+                f"Campaign {record.name!r} was already created as {record.campaign_code} with a different "
+                f"{' and '.join(changed)}; FPT campaigns cannot be edited, and reusing it would send the old "
+                "content. Next step: pass a new campaign_name to create a new campaign, or restore the original "
+                f"text/audience (record: {self.store.path_of('creations', record.name)})."
+            )
+
     def _create_once(self, context: Context, name: str, schedule: str, quota: int) -> str:
         owner = _owner(context)
         record = self.store.creation(name) or Creation(name=name)
         if record.campaign_code:
+            self._check_unchanged(record, quota)
             self.log.info("Campaign %r was already created: %s (not creating it again)", name, record.campaign_code)
             self.link_campaign_code = record.campaign_code
             return record.campaign_code

@@ -84,6 +84,19 @@ def test_create_is_idempotent(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> 
     assert [c["CampaignName"] for c in campaigns] == ["qc-dag-2606010730"] and campaigns[0]["Quota"] == 5
 
 
+def test_a_rerun_with_a_changed_message_or_audience_does_not_reuse_the_old_campaign(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    create(tmp_path, phones=phones(5)).execute(context())
+    with pytest.raises(AirflowFailException, match=r"different message.*new campaign_name"):
+        create(tmp_path, message="Khuyen mai da sua", phones=phones(5)).execute(context(try_number=2))
+    with pytest.raises(AirflowFailException, match=r"quota \(5 then, 8 now\)"):
+        create(tmp_path, phones=phones(8)).execute(context(try_number=3))
+    fixed = create(tmp_path, message="Khuyen mai da sua", campaign_name="qc-dag-v2", phones=phones(5))
+    assert fixed.execute(context(try_number=4)) != create(tmp_path, phones=phones(5)).execute(context(try_number=5))
+    assert len(fptsms_sandbox.admin.campaigns()) == 2
+
+
 def test_create_after_a_lost_reply_makes_one_usable_campaign(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
     fptsms_sandbox.admin.set_faults(script=["lost_reply"], paths=["/api/create-campaign"])
     with pytest.raises(NetworkError):
