@@ -378,15 +378,17 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
             with self._send("POST", request.path, json=request.body, stream=True) as reply:
                 if reply.status_code != 200 or "json" in reply.headers.get("content-type", ""):
                     fpt.parse_delivery_report(reply.status_code, reply.content)  # raises the typed error
-                lines = 0
+                lines, last = 0, b"\n"
                 try:
                     with target.open("wb") as out:
                         for chunk in reply.iter_content(chunk_size=1 << 16):
                             out.write(chunk)
                             lines += chunk.count(b"\n")
+                            last = chunk[-1:] or last
                 except requests.RequestException as exc:
                     raise network_error(exc, fpt.GATEWAY, request.path) from None
-                return max(lines - 1, 0)
+                lines += last != b"\n"  # a last row without its newline still counts
+                return max(lines - 1, 0)  # minus the header
 
         return self._call(
             lambda token, _session: fpt.delivery_report_request(token, campaign_code),

@@ -15,11 +15,37 @@ from airflow_provider_fptsms.gateways.errors import InvalidInputError
 PhoneSource = Union[Sequence[str], str, os.PathLike, Any]  # noqa: UP007 - also an ObjectStoragePath
 
 
+def as_source(source: Any) -> Any:
+    """A list that Jinja rendered as text (``"['0912...', ...]"``, an XCom without native rendering)
+    becomes the list again; anything else is returned as is."""
+    if isinstance(source, str) and source.lstrip().startswith("["):
+        import ast
+
+        try:
+            value = ast.literal_eval(source.strip())
+        except (ValueError, SyntaxError):
+            value = None
+        if not isinstance(value, list):
+            raise InvalidInputError(
+                "phones", _shown(source), "looks like a list but is not one", "pass a Python list, or a file path"
+            )
+        return value
+    return source
+
+
+def _shown(source: Any) -> str:
+    """What an error may echo of a source: a path, but never text that may hold phone numbers."""
+    text = str(source)
+    looks_like_path = ("/" in text or text.endswith((".csv", ".gz", ".txt"))) and not text.lstrip().startswith("[")
+    return text if looks_like_path else f"<{type(source).__name__} of {len(text)} characters>"
+
+
 @contextmanager
 def phone_values(source: PhoneSource, column: str | int | None = None) -> Iterator[Iterator[str]]:
     """Yield an iterator of raw phone values; files are streamed, remote files copied to a temp file first."""
     from airflow_provider_fptsms.sms.phones import read_phones
 
+    source = as_source(source)
     if source is None or (isinstance(source, (list, tuple)) and not source):
         raise InvalidInputError("phones", source, "is empty", "pass a list of phones or a file path")
     if isinstance(source, (list, tuple)):
@@ -33,6 +59,7 @@ def phone_values(source: PhoneSource, column: str | int | None = None) -> Iterat
 
 def count_rows(source: PhoneSource) -> int | None:
     """Rows in a list or a local file (for progress and ETA); None when counting would cost a download."""
+    source = as_source(source)
     if isinstance(source, (list, tuple)):
         return len(source)
     if _is_remote(source):
@@ -56,6 +83,7 @@ def recipient_rows(
     ``source`` is a list of phones, a list of dicts (the phone under ``phone_column`` or ``"phone"``,
     every key a template variable), or a CSV/txt file (every column a variable; ``.gz`` too).
     """
+    source = as_source(source)
     if isinstance(source, (list, tuple)) and source and isinstance(source[0], dict):
         key = phone_column if isinstance(phone_column, str) else "phone"
         rows: list[dict[str, Any]] = list(source)
@@ -72,10 +100,6 @@ def recipient_rows(
         return
     with _local_file(source) as path:
         yield _csv_rows(path, phone_column)
-
-
-def _dict_row(index: int, item: dict[str, Any], key: str) -> tuple[int, Any, dict[str, str]]:
-    return index, item[key], {k: "" if v is None else str(v) for k, v in item.items()}
 
 
 def _is_remote(source: Any) -> bool:
@@ -96,7 +120,9 @@ def _local_file(source: Any) -> Iterator[Path]:
         return
     path = Path(str(getattr(source, "path", None) or source))
     if not path.is_file():
-        raise InvalidInputError("phones", str(source), "file not found", "check the path on the worker")
+        raise InvalidInputError(
+            "phones", _shown(source), "file not found", "check the path on the worker (or pass a list of phones)"
+        )
     yield path
 
 

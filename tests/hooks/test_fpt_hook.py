@@ -141,6 +141,10 @@ def test_campaign_lifecycle_through_the_hook(fptsms_sandbox: SandboxHandle, tmp_
     assert {r.status for r in records} == {"delivered"}
     rows = hook.download_delivery_report(code, tmp_path / "dlr.csv")
     assert rows == 2 and (tmp_path / "dlr.csv").read_text().startswith("Phone,Telco,Status")
+    simulator = fptsms_sandbox.sandbox.fpt  # type: ignore[union-attr]
+    full = simulator.delivery_report
+    simulator.delivery_report = lambda body: (lambda r: (r[0], r[1].rstrip("\r\n")))(full(body))  # type: ignore[method-assign]
+    assert hook.download_delivery_report(code, tmp_path / "bare.csv") == 2  # no newline after the last row
 
 
 def test_test_connection(fpt_conn: Any) -> None:

@@ -168,3 +168,12 @@ def test_fibo_stops_the_batch_when_the_balance_runs_out(fptsms_sandbox: SandboxH
         operator.execute(make_context())
     calls = sum(n for path, n in fptsms_sandbox.admin.requests().items() if "SendMaskedSMS" in path)
     assert calls <= 8, calls  # the threads in flight, not the 200 messages
+
+
+def test_a_list_rendered_as_text_is_a_list_and_a_bare_phone_is_never_echoed(fptsms_sandbox: SandboxHandle) -> None:
+    summary = fpt(phones="['0912345678', '0987654321']").execute(make_context())  # XCom without native rendering
+    assert summary["sent"] == 2
+    for bad in ("0912000777", "[0912000777"):
+        with pytest.raises(InvalidInputError) as caught:
+            fpt(phones=bad).execute(make_context())
+        assert "0912000777" not in str(caught.value)
