@@ -194,15 +194,27 @@ class StateStore:
         return str(self._path(kind, key))
 
 
-class SendJournal:
-    """Which recipients of a bulk send were already accepted, kept across task retries.
+@dataclass
+class Recall:
+    """What earlier tries of a bulk send left behind."""
 
-    FPT recognises a repeated RequestId only for 5 minutes; a retry that comes later (retry_delay,
-    a worker restart) must know by itself what was sent. Results are written in small segments
-    (``flush_every`` results, and whatever is left when the task ends), so the journal works on
-    object stores that cannot append; a task killed between two flushes re-sends at most those
-    results, each with its deterministic RequestId. Safe to call from several threads (the Fibo
-    operator records from a thread pool).
+    #: request_id -> result, for messages that need no resend (sent / already_sent)
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: request_id -> when it may have reached the gateway without us learning the outcome: a reply
+    #: lost after every retry (``in_doubt``), or announced in an intent and never answered (the try died)
+    in_doubt: dict[str, float] = field(default_factory=dict)
+
+
+class SendJournal:
+    """What a bulk send did, kept across task retries, so a retry never sends a message twice.
+
+    Before a block of messages goes out its RequestIds are written as an *intent*; each result is
+    written as it arrives. Writes go in small segments (``flush_every`` results or one intent), so
+    the journal works on object stores that cannot append. A retry then knows three kinds of
+    message: done (skip), in doubt (announced or sent, outcome unknown) and the rest (send). FPT
+    recognises a repeated RequestId for 5 minutes only, so whether a message in doubt may be sent
+    again depends on how long ago it was announced: the operator decides. Safe to call from several
+    threads (the Fibo operator records from a thread pool).
     """
 
     def __init__(self, store: StateStore, key: str, flush_every: int = 200) -> None:
@@ -212,21 +224,46 @@ class SendJournal:
         self._segments = 0
         self._lock = threading.Lock()
 
-    def done(self) -> dict[str, dict[str, Any]]:
-        """request_id -> last recorded result, for results that need no resend (sent / already_sent)."""
-        results: dict[str, dict[str, Any]] = {}
+    def recall(self) -> Recall:
+        """Read every segment written by earlier tries."""
+        recall = Recall()
+        announced: dict[str, float] = {}
+        answered: set[str] = set()
         if not self.folder.exists():
-            return results
+            return recall
         for segment in sorted(self.folder.iterdir(), key=lambda p: p.name):
             if not segment.name.endswith(".jsonl"):
                 continue
             self._segments += 1
             for line in segment.read_text().splitlines():
-                if line.strip():
-                    result = json.loads(line)
-                    if result.get("status") in ("sent", "already_sent"):
-                        results[result["request_id"]] = result
-        return results
+                if not line.strip():
+                    continue
+                entry = json.loads(line)
+                if "intent" in entry:
+                    announced.update(dict.fromkeys(entry["intent"], float(entry["at"])))
+                    continue
+                request_id = entry["request_id"]
+                answered.add(request_id)
+                if entry.get("status") in ("sent", "already_sent"):
+                    recall.done[request_id] = entry
+                    recall.in_doubt.pop(request_id, None)
+                elif entry.get("status") == "in_doubt":  # measured from the announcement: the earliest it could land
+                    recall.in_doubt[request_id] = announced.get(request_id, float(entry.get("at") or 0.0))
+                else:  # refused: nothing reached the gateway, sending again is safe
+                    recall.in_doubt.pop(request_id, None)
+        for request_id, at in announced.items():
+            if request_id not in answered:
+                recall.in_doubt[request_id] = at
+        return recall
+
+    def done(self) -> dict[str, dict[str, Any]]:
+        """request_id -> last recorded result, for results that need no resend (sent / already_sent)."""
+        return self.recall().done
+
+    def intend(self, request_ids: list[str]) -> None:
+        """Write, before sending them, that these messages are about to go out (one segment)."""
+        if request_ids:
+            self._write([{"intent": request_ids, "at": time.time()}])
 
     def record(self, result: dict[str, Any]) -> None:
         with self._lock:
@@ -236,15 +273,19 @@ class SendJournal:
             self.flush()
 
     def flush(self) -> None:
-        with self._lock:  # take the batch and its segment number at once; write outside the lock
+        with self._lock:
             batch, self._pending = self._pending, []
-            segment = self._segments
-            self._segments += bool(batch)
-        if not batch:
+        self._write(batch)
+
+    def _write(self, entries: list[dict[str, Any]]) -> None:
+        if not entries:
             return
+        with self._lock:  # segment numbers in write order; the write itself happens outside the lock
+            segment = self._segments
+            self._segments += 1
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{segment:06d}-{uuid.uuid4().hex[:8]}.jsonl"
-        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch)
+        text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
         target = self.folder / name
         if _is_local(target):
             temp = self.folder / f".{name}.tmp"

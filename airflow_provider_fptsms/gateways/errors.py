@@ -143,6 +143,14 @@ class InvalidInputError(SmsError, ValueError):
         return text
 
 
+def may_have_landed(error: SmsError) -> bool:
+    """A lost reply or a 5xx after the request left: the gateway may have accepted it, and its
+    reply cannot tell us. Such a call must be reconciled (or held back), never blindly repeated."""
+    if isinstance(error, NetworkError):
+        return error.request_sent
+    return error.retryable and (error.http_status or 0) >= 500
+
+
 def mask_phone(phone: object) -> str:
     """``84912345678`` -> ``84912***678``: enough to recognise a row, not to dial it."""
     text = str(phone)

@@ -101,8 +101,10 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
     def send_sms(
         self, phone: str, message: str, *, sender_name: str | None = None, sms_guid: str | None = None
     ) -> dict[str, Any]:
-        """SendMaskedSMS. Replayed after a lost reply only when ``sms_guid`` makes it recognisable;
-        Fibo's duplicate-content reply (6) on such a replay means it was already sent."""
+        """SendMaskedSMS. Never replayed once the request may have reached Fibo: the manual documents no
+        duplicate detection for ``smsGUID``, so a lost reply surfaces as a ``NetworkError`` with
+        ``request_sent`` (the send operator marks it in doubt). With ``sms_guid`` set, Fibo's
+        duplicate-content reply (6) counts as already sent: the phone has that text."""
         s = self.settings
         sender = sender_name or s.sender_name
         if not sender:
@@ -119,11 +121,10 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
             sms_guid=sms_guid or "0",
             service_path=s.service_path,
         )
-        replayable = sms_guid is not None
         try:
-            reply = self._get(request, fibo.parse_sms_reply, idempotent=replayable)
+            reply = self._get(request, fibo.parse_sms_reply, idempotent=False)
         except DuplicateMessageError:
-            if not replayable:
+            if sms_guid is None:
                 raise
             log.info("Fibo SMS to %s already accepted (smsGUID %s)", mask_phone(phone), sms_guid)
             return {"status": "already_sent", "code": 6, "phone": mask_phone(phone), "sms_guid": sms_guid}

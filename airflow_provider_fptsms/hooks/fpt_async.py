@@ -30,6 +30,7 @@ from airflow_provider_fptsms.gateways.errors import (
     SmsError,
     TokenError,
     mask_phone,
+    may_have_landed,
 )
 from airflow_provider_fptsms.hooks._http import HostRotation, mask, network_error, replayable, retry_policy
 from airflow_provider_fptsms.hooks.fpt import TOKENS, CachedToken, FptSettings, fpt_settings, scope_hint
@@ -189,8 +190,9 @@ class FptSmsAsyncHook(HttpAsyncHook):
     ) -> list[dict[str, Any]]:
         """Send many CSKH messages, at most ``max_concurrency`` in flight; results in input order.
 
-        Per-message refusals (bad phone, content, duplicate without RequestId, retries exhausted)
-        become ``{"status": "failed", "error_code", "error"}`` rows; errors that would fail every
+        Per-message refusals (bad phone, content, duplicate without RequestId) become
+        ``{"status": "failed", "error_code", "error"}`` rows, and messages whose reply was lost after
+        every retry ``"in_doubt"`` rows (they may have been accepted); errors that would fail every
         message alike (auth, account, brandname, quota) stop the batch and are raised.
         ``on_result(index, result)`` is called as each message completes (progress, durable records).
         """
@@ -278,7 +280,8 @@ def _result(item: CskhMessage, status: str, message_id: str | None = None, telco
 
 
 def _failed(item: CskhMessage, error: SmsError) -> dict[str, Any]:
-    row = _result(item, "failed")
+    """A refused message (``failed``: safe to send again), or one whose outcome is unknown (``in_doubt``)."""
+    row = _result(item, "in_doubt" if may_have_landed(error) else "failed")
     code = error.code if error.code is not None else f"invalid_{getattr(error, 'field', 'input')}"
     row.update(error_code=code, error=str(error))
     return row

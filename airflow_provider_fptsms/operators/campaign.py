@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from airflow_provider_fptsms.gateways.errors import InvalidRequestError, NetworkError, SmsError
+from airflow_provider_fptsms.gateways.errors import InvalidRequestError, NetworkError, SmsError, may_have_landed
 from airflow_provider_fptsms.links import FptCampaignLink
 from airflow_provider_fptsms.operators._sources import PhoneSource, count_rows, phone_values
 from airflow_provider_fptsms.state import Chunk, Creation, PushProgress, StateStore
@@ -402,7 +402,7 @@ class FptPushCampaignOperator(_FptOperator):
             try:
                 receipt = self.hook.push_campaign(self.campaign_code, phones)
             except SmsError as error:
-                unknown = _may_have_landed(error)
+                unknown = may_have_landed(error)
                 if not unknown:
                     record.in_flight = None  # refused or never sent: nothing landed
                     self.store.save_push(record, owner)
@@ -469,13 +469,6 @@ class _InvalidRows:
     def __exit__(self, *exc: object) -> None:
         if self.handle is not None:
             self.handle.close()
-
-
-def _may_have_landed(error: SmsError) -> bool:
-    """A lost reply or a 5xx: the gateway may have stored the chunk, and only detail-ads can tell."""
-    if isinstance(error, NetworkError):
-        return error.request_sent
-    return error.retryable and (error.http_status or 0) >= 500
 
 
 def chunk_ranges(total: int, per_task: int) -> list[tuple[int, int]]:

@@ -6,8 +6,12 @@ Safety, in the order it happens:
    with a preview and a cost estimate;
 2. every message carries a RequestId derived from (dag, run, task, map index, phone): a retry is
    recognised by FPT (2501 = already sent) for 5 minutes, and by the send journal after that;
-3. results stream to a journal as they arrive, so a retried task sends only what is missing;
-4. per-recipient results (phone masked) go to ``output_path``; XCom gets a small summary.
+3. each block of messages is announced in the journal before it goes out, and results are
+   recorded as they arrive, so a retried task sends only what is missing;
+4. a message that may have been accepted without us learning it (reply lost after every retry,
+   or the try died with it in flight) is *in doubt*: sent again only while the gateway would
+   still recognise it, otherwise held back and reported (``resend_in_doubt=True`` overrides);
+5. per-recipient results (phone masked) go to ``output_path``; XCom gets a small summary.
 """
 
 from __future__ import annotations
@@ -18,15 +22,16 @@ import hashlib
 import io
 import os
 import string
+import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_fptsms.gateways.errors import InvalidInputError, SmsError, mask_phone
+from airflow_provider_fptsms.gateways.errors import InvalidInputError, SmsError, mask_phone, may_have_landed
 from airflow_provider_fptsms.operators._sources import PhoneSource, recipient_rows
 from airflow_provider_fptsms.state import SendJournal, StateStore
 
@@ -87,10 +92,12 @@ class _BulkSmsOperator(BaseOperator):
         state_path: str | None = None,
         row_range: tuple[int, int] | None = None,
         mask_message: bool = False,
+        resend_in_doubt: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.mask_message = mask_message
+        self.resend_in_doubt = resend_in_doubt
         self.row_range = tuple(row_range) if row_range else None
         self.phones = phones
         self.message = message
@@ -205,10 +212,21 @@ class _BulkSmsOperator(BaseOperator):
 
     # ------------------------------------------------------------------ sending
 
-    def send_all(
-        self, recipients: list[Recipient], on_result: Callable[[int, dict[str, Any]], None]
-    ) -> list[dict[str, Any]]:
+    def send_all(self, recipients: list[Recipient], journal: SendJournal) -> list[dict[str, Any]]:
+        """Send, announcing each block in the journal first (``_announced``) and recording each result."""
         raise NotImplementedError
+
+    def _announced(self, recipients: list[Recipient], journal: SendJournal) -> Iterator[list[Recipient]]:
+        """Blocks of recipients, each written to the journal as an intent just before it is handed out."""
+        size = max(1, journal.flush_every)
+        for start in range(0, len(recipients), size):
+            block = recipients[start : start + size]
+            journal.intend([r.request_id for r in block])
+            yield block
+
+    @staticmethod
+    def _recorder(journal: SendJournal, recipients: list[Recipient]) -> Callable[[int, dict[str, Any]], None]:
+        return lambda index, result: journal.record({**result, "row": recipients[index].row, "at": time.time()})
 
     def execute(self, context: Context) -> dict[str, Any]:
         recipients, stats = self.prepare(context)
@@ -216,23 +234,40 @@ class _BulkSmsOperator(BaseOperator):
             return self.preview(recipients, stats)
         ti = context["ti"]
         journal = SendJournal(StateStore(self.state_path), f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}")
-        done = journal.done()
-        todo = [r for r in recipients if r.request_id not in done]
-        if done:
+        recall = journal.recall()
+        held = self._held_back(recall.in_doubt)
+        todo = [r for r in recipients if r.request_id not in recall.done and r.request_id not in held]
+        if recall.done or recall.in_doubt:
             self.log.info(
-                "%d of %d recipients were sent by an earlier try: not sending them again",
-                len(recipients) - len(todo),
-                len(recipients),
+                "Earlier tries: %d sent (not sending them again), %d in doubt (%d held back, %d sent again "
+                "while the gateway still recognises their RequestId)",
+                len(recall.done),
+                len(recall.in_doubt),
+                len(held),
+                len(recall.in_doubt) - len(held),
             )
         try:
-            fresh = self.send_all(todo, lambda index, result: journal.record({**result, "row": todo[index].row}))
+            fresh = self.send_all(todo, journal)
         finally:
             journal.flush()
-        by_request = {r["request_id"]: r for r in (*done.values(), *fresh)}
+        doubtful = {rid: {"status": "in_doubt", "error_code": "in_doubt", "request_id": rid} for rid in held}
+        by_request = {r["request_id"]: r for r in (*recall.done.values(), *doubtful.values(), *fresh)}
         results = [self._row(r, by_request.get(r.request_id)) for r in recipients]
         summary = self._summary(results, stats, self._write(context, results))
         self._apply_fail_policy(summary)
         return summary
+
+    #: seconds after which the gateway no longer recognises a repeated message id (FPT: RequestId,
+    #: 5 minutes); a message in doubt is sent again only well inside it (see ``resend_in_doubt``)
+    duplicate_window = 0.0
+    RESEND_MARGIN = 60.0
+
+    def _held_back(self, in_doubt: dict[str, float]) -> set[str]:
+        """Messages in doubt that must not be sent again: the gateway would no longer recognise them."""
+        if self.resend_in_doubt:
+            return set()
+        now = time.time()
+        return {rid for rid, at in in_doubt.items() if now - at > self.duplicate_window - self.RESEND_MARGIN}
 
     @staticmethod
     def _row(recipient: Recipient, result: dict[str, Any] | None) -> dict[str, Any]:
@@ -274,6 +309,7 @@ class _BulkSmsOperator(BaseOperator):
             "sent": statuses["sent"],
             "already_sent": statuses["already_sent"],
             "failed": statuses["failed"],
+            "in_doubt": statuses["in_doubt"],
             "failed_by_code": dict(failed),
             **stats,
             "output_path": path,
@@ -282,6 +318,13 @@ class _BulkSmsOperator(BaseOperator):
         return summary
 
     def _apply_fail_policy(self, summary: dict[str, Any]) -> None:
+        if summary["in_doubt"]:
+            raise AirflowException(
+                f"{summary['in_doubt']} message(s) may have been accepted by {self.gateway} but the reply was "
+                f"lost, too long ago for a repeat to be recognised; they are not sent again (status in_doubt in "
+                f"{summary['output_path']}). Next step: check them in the delivery reports or the gateway's "
+                "portal; to send them anyway, re-run with resend_in_doubt=True."
+            )
         bad = summary["failed"] + summary["invalid"]
         total = summary["recipients"] + summary["invalid"]
         if self.fail_on == "any" and bad:
@@ -325,10 +368,13 @@ class FptSendSmsOperator(_BulkSmsOperator):
         ``.partial(phones=path).expand(row_range=chunk_ranges(rows, per_task))`` (no phone in XCom).
     :param mask_message: register the rendered message with Airflow's secrets masker, so an OTP
         never shows in the Rendered tab or the logs.
+    :param resend_in_doubt: also send again messages whose earlier outcome is unknown and that FPT
+        would no longer recognise as repeats (more than 5 minutes ago); they may arrive twice.
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "brandname")
     gateway = "FPT"
+    duplicate_window = 300.0  # the manual: "2501 or 1: Duplicate message in 5 minutes"
 
     def __init__(
         self,
@@ -343,18 +389,23 @@ class FptSendSmsOperator(_BulkSmsOperator):
         self.brandname = brandname
         self.international = international
 
-    def send_all(
-        self, recipients: list[Recipient], on_result: Callable[[int, dict[str, Any]], None]
-    ) -> list[dict[str, Any]]:
+    def send_all(self, recipients: list[Recipient], journal: SendJournal) -> list[dict[str, Any]]:
         from airflow_provider_fptsms.hooks.fpt_async import CskhMessage, FptSmsAsyncHook
 
         if not recipients:
             return []
-        messages = [CskhMessage(r.phone, r.text, r.request_id, self.brandname) for r in recipients]
+        messages = (  # lazy: each block is announced when the first of its messages is taken
+            CskhMessage(r.phone, r.text, r.request_id, self.brandname)
+            for block in self._announced(recipients, journal)
+            for r in block
+        )
         hook = FptSmsAsyncHook(self.fpt_conn_id)
         return asyncio.run(
             hook.send_cskh_many(
-                messages, max_concurrency=self.max_concurrency, international=self.international, on_result=on_result
+                messages,
+                max_concurrency=self.max_concurrency,
+                international=self.international,
+                on_result=self._recorder(journal, recipients),
             )
         )
 
@@ -374,15 +425,14 @@ class FiboSendSmsOperator(_BulkSmsOperator):
         self.fibo_conn_id = fibo_conn_id
         self.sender_name = sender_name
 
-    def send_all(
-        self, recipients: list[Recipient], on_result: Callable[[int, dict[str, Any]], None]
-    ) -> list[dict[str, Any]]:
+    def send_all(self, recipients: list[Recipient], journal: SendJournal) -> list[dict[str, Any]]:
         from concurrent.futures import ThreadPoolExecutor
 
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
         from airflow_provider_fptsms.hooks.fpt_async import BATCH_FATAL
 
         hook = FiboSmsHook(self.fibo_conn_id)
+        record = self._recorder(journal, recipients)
 
         def one(index: int) -> dict[str, Any]:
             recipient = recipients[index]
@@ -395,15 +445,20 @@ class FiboSendSmsOperator(_BulkSmsOperator):
                 raise
             except SmsError as error:
                 result = {
-                    "status": "failed",
+                    "status": "in_doubt" if may_have_landed(error) else "failed",
                     "message_id": None,
                     "telco": None,
                     "error_code": error.code if error.code is not None else "invalid_input",
                     "error": str(error),
                 }
             result["request_id"] = recipient.request_id
-            on_result(index, result)
+            record(index, result)
             return result
 
+        results: list[dict[str, Any]] = []
         with ThreadPoolExecutor(max_workers=max(1, self.max_concurrency), thread_name_prefix="fibo-send") as pool:
-            return list(pool.map(one, range(len(recipients))))
+            offset = 0
+            for block in self._announced(recipients, journal):
+                results += pool.map(one, range(offset, offset + len(block)))
+                offset += len(block)
+        return results

@@ -80,3 +80,15 @@ def test_the_send_journal_keeps_every_result_from_concurrent_senders(tmp_path: P
         thread.join()
     journal.flush()
     assert len(SendJournal(StateStore(tmp_path), "dag/run/send/-1").done()) == 8 * 500
+
+
+def test_the_journal_tells_done_in_doubt_and_free_apart(tmp_path: Path) -> None:
+    journal = SendJournal(StateStore(tmp_path), "dag/run/send/-1")
+    journal.intend(["sent", "lost", "refused", "never-answered"])
+    for request_id, status in (("sent", "sent"), ("lost", "in_doubt"), ("refused", "failed")):
+        journal.record({"request_id": request_id, "status": status, "at": 2e9})
+    journal.flush()
+    recall = SendJournal(StateStore(tmp_path), "dag/run/send/-1").recall()
+    assert set(recall.done) == {"sent"}
+    assert set(recall.in_doubt) == {"lost", "never-answered"}  # "refused" reached nothing: free to send
+    assert all(at < 2e9 for at in recall.in_doubt.values())  # timed from the announcement, the earliest landing

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,8 @@ def test_retry_sends_only_what_is_missing_even_after_the_5_minute_window(fptsms_
     operator = fpt(phones=phones, max_concurrency=8)
     original = operator.send_all
 
-    def die_halfway(recipients: list[Any], on_result: Any) -> list[dict[str, Any]]:
-        original(recipients[:50], on_result)
+    def die_halfway(recipients: list[Any], journal: Any) -> list[dict[str, Any]]:
+        original(recipients[:50], journal)
         raise RuntimeError("worker killed")
 
     operator.send_all = die_halfway  # type: ignore[method-assign]
@@ -177,3 +178,26 @@ def test_a_list_rendered_as_text_is_a_list_and_a_bare_phone_is_never_echoed(fpts
         with pytest.raises(InvalidInputError) as caught:
             fpt(phones=bad).execute(make_context())
         assert "0912000777" not in str(caught.value)
+
+
+def test_a_message_whose_reply_was_lost_is_in_doubt_and_resent_only_inside_the_window(
+    fptsms_sandbox: SandboxHandle,
+) -> None:
+    import time_machine
+
+    lost = {"script": ["lost_reply"] * 4, "paths": ["/api/push-brandname-otp"]}  # every attempt (max_attempts=4)
+    fptsms_sandbox.admin.set_faults(**lost)
+    with pytest.raises(AirflowException, match=r"1 message\(s\) may have been accepted"):
+        fpt(phones=["0912345678"]).execute(make_context())
+    # at once (as a retry would): FPT still recognises the RequestId, so it is safe to send again
+    summary = fpt(phones=["0912345678"]).execute(make_context(try_number=2))
+    assert (summary["sent"], summary["already_sent"], summary["in_doubt"]) == (0, 1, 0)
+
+    fptsms_sandbox.admin.set_faults(**lost)
+    with pytest.raises(AirflowException, match="in_doubt"):
+        fpt(phones=["0987654321"]).execute(make_context("late"))
+    later = time_machine.travel(time.time() + 301, tick=False)  # the retry comes after FPT's 5 minutes
+    with later, pytest.raises(AirflowException, match="resend_in_doubt=True"):
+        fpt(phones=["0987654321"]).execute(make_context("late", try_number=2))
+    ledger = fptsms_sandbox.admin.summary()
+    assert (ledger["total"], ledger["duplicates"]) == (2, 0)  # each phone once, the held-back one not again
