@@ -208,8 +208,9 @@ class Recall:
 class SendJournal:
     """What a bulk send did, kept across task retries, so a retry never sends a message twice.
 
-    Before a block of messages goes out its RequestIds are written as an *intent*; each result is
-    written as it arrives. Writes go in small segments (``flush_every`` results or one intent), so
+    Before a block of messages goes out its RequestIds are written as an *intent*; results are
+    written as they arrive. Writes go in small segments (an intent, or the results of up to
+    ``flush_every`` messages / ``flush_seconds``), so
     the journal works on object stores that cannot append. A retry then knows three kinds of
     message: done (skip), in doubt (announced or sent, outcome unknown) and the rest (send). FPT
     recognises a repeated RequestId for 5 minutes only, so whether a message in doubt may be sent
@@ -217,10 +218,12 @@ class SendJournal:
     threads (the Fibo operator records from a thread pool).
     """
 
-    def __init__(self, store: StateStore, key: str, flush_every: int = 200) -> None:
+    def __init__(self, store: StateStore, key: str, flush_every: int = 200, flush_seconds: float = 1.0) -> None:
         self.folder = store.base / "sends" / safe_key(key)
         self.flush_every = flush_every
+        self.flush_seconds = flush_seconds
         self._pending: list[dict[str, Any]] = []
+        self._flushed_at = time.monotonic()
         self._segments = 0
         self._lock = threading.Lock()
 
@@ -268,13 +271,14 @@ class SendJournal:
     def record(self, result: dict[str, Any]) -> None:
         with self._lock:
             self._pending.append(result)
-            full = len(self._pending) >= self.flush_every
-        if full:
+            due = len(self._pending) >= self.flush_every or time.monotonic() - self._flushed_at >= self.flush_seconds
+        if due:  # by count, or by time: a killed try leaves at most ~1 s of results unrecorded (in doubt)
             self.flush()
 
     def flush(self) -> None:
         with self._lock:
             batch, self._pending = self._pending, []
+            self._flushed_at = time.monotonic()
         self._write(batch)
 
     def _write(self, entries: list[dict[str, Any]]) -> None:

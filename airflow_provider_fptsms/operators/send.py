@@ -217,8 +217,11 @@ class _BulkSmsOperator(BaseOperator):
         raise NotImplementedError
 
     def _announced(self, recipients: list[Recipient], journal: SendJournal) -> Iterator[list[Recipient]]:
-        """Blocks of recipients, each written to the journal as an intent just before it is handed out."""
-        size = max(1, journal.flush_every)
+        """Blocks of recipients, each written to the journal as an intent just before it is handed out.
+
+        Small blocks (twice the concurrency): after a kill, everything announced but unanswered is in
+        doubt, so a block should hold little more than what is really in flight."""
+        size = max(20, 2 * self.max_concurrency)
         for start in range(0, len(recipients), size):
             block = recipients[start : start + size]
             journal.intend([r.request_id for r in block])
