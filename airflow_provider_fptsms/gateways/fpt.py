@@ -665,8 +665,15 @@ def iter_delivery_report(lines: Iterable[str]) -> Iterator[DeliveryRecord]:
 
 def parse_delivery_report(status: int, body: bytes | str) -> list[DeliveryRecord]:
     """The whole ``dlr-ads`` reply: CSV on success, the JSON error shape otherwise."""
+    text = check_delivery_report(status, body)
+    return list(iter_delivery_report(text.splitlines()))
+
+
+def check_delivery_report(status: int, body: bytes | str) -> str:
+    """The ``dlr-ads`` reply as CSV text, or its typed error: cheap enough for an event loop, which can
+    then parse a large report in a thread."""
     text = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
-    if status != 200 or text.lstrip().startswith("{"):
+    if status != 200 or text.lstrip()[:1] == "{":
         parse_json_reply(status, text)  # raises the typed error
         raise _unreadable(status, text, "expected a CSV delivery report")
-    return list(iter_delivery_report(text.splitlines()))
+    return text

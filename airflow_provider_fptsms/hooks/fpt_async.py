@@ -169,14 +169,16 @@ class FptSmsAsyncHook(HttpAsyncHook):
         )
 
     async def delivery_report(self, campaign_code: str) -> list[fpt.DeliveryRecord]:
-        return await self._with_client(
+        text = await self._with_client(
             lambda session: self._call(
                 session,
                 lambda token, _session_id: fpt.delivery_report_request(token, campaign_code),
-                fpt.parse_delivery_report,
+                fpt.check_delivery_report,
                 idempotent=True,
             )
         )
+        # a million-row report takes seconds to parse: not on the triggerer's event loop
+        return await asyncio.to_thread(lambda: list(fpt.iter_delivery_report(text.splitlines())))
 
     # ------------------------------------------------------------------ bulk CSKH (worker side only)
 

@@ -527,6 +527,8 @@ class FptCampaignReportOperator(_FptOperator):
                 deadline=time.time() + self.deadline.total_seconds(),
             ),
             method_name="execute_complete",
+            # the trigger's own deadline event (with the counts) comes first; this is only the backstop
+            timeout=self.deadline + timedelta(seconds=max(60.0, 2 * self.poll_interval)),
         )
         raise AssertionError("unreachable: defer() raises")  # pragma: no cover
 

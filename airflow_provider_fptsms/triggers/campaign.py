@@ -119,6 +119,7 @@ class FptCampaignReportTrigger(BaseTrigger):
         from airflow_provider_fptsms.hooks.fpt_async import FptSmsAsyncHook
 
         hook = FptSmsAsyncHook(self.fpt_conn_id)
+        progress: dict[str, Any] = {"campaign_code": self.campaign_code, "rows": 0, "final": 0, "pending": 0}
         while True:
             try:
                 records = await hook.delivery_report(self.campaign_code)
@@ -127,20 +128,14 @@ class FptCampaignReportTrigger(BaseTrigger):
                     yield TriggerEvent({"status": "error", "campaign_code": self.campaign_code, "message": str(error)})
                     return
                 self.log.warning("dlr-ads failed (%s); polling again in %ss", error, self.poll_interval)
-                records = None
-            if records is not None:
+            else:
                 final = sum(1 for r in records if r.status in ("delivered", "failed"))
-                progress = {
-                    "campaign_code": self.campaign_code,
-                    "rows": len(records),
-                    "final": final,
-                    "pending": len(records) - final,
-                }
+                progress.update(rows=len(records), final=final, pending=len(records) - final)
                 if final >= self.expected_rows:
                     yield TriggerEvent({"status": "complete", **progress})
                     return
-                if self.deadline is not None and time.time() >= self.deadline:
-                    yield TriggerEvent({"status": "deadline", **progress})
-                    return
                 self.log.info("Report for %s: %d/%d final", self.campaign_code, final, self.expected_rows)
+            if self.deadline is not None and time.time() >= self.deadline:  # also when dlr-ads keeps failing
+                yield TriggerEvent({"status": "deadline", **progress})
+                return
             await asyncio.sleep(self.poll_interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
@@ -63,6 +64,9 @@ async def test_report_trigger_complete_and_deadline(
     assert early.payload["status"] == "deadline" and early.payload["final"] == 0
     done = await anext(FptCampaignReportTrigger(code, 2, poll_interval=0.05).run())
     assert done.payload == {"status": "complete", "campaign_code": code, "rows": 2, "final": 2, "pending": 0}
+    fptsms_sandbox.admin.set_faults(error_5xx_rate=1.0, paths=["/api/dlr-ads"])  # dlr-ads down for good
+    stuck = await anext(FptCampaignReportTrigger(code, 5, poll_interval=0.01, deadline=time.time() + 0.5).run())
+    assert stuck.payload["status"] == "deadline"  # the deadline holds even when no read succeeds
 
 
 def test_sensor_defers_while_pending(new_campaign: Callable[..., str]) -> None:
