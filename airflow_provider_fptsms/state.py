@@ -190,6 +190,20 @@ class StateStore:
     def save_push(self, record: PushProgress, owner: str) -> None:
         self._write("pushes", record.key, record, record.version, owner)
 
+    def pushes_for(self, campaign_code: str) -> list[PushProgress]:
+        """Every push record of one campaign (its row ranges, when a push was fanned out)."""
+        folder = self.base / "pushes"
+        if not folder.exists():
+            return []
+        prefix = _UNSAFE.sub("_", campaign_code)[:60]
+        records = []
+        for path in folder.iterdir():
+            if path.name.startswith(prefix) and path.name.endswith(".json"):
+                record = PushProgress.from_dict(dict(json.loads(path.read_text())))
+                if record.campaign_code == campaign_code:
+                    records.append(record)
+        return sorted(records, key=lambda r: r.key)
+
     def path_of(self, kind: str, key: str) -> str:
         return str(self._path(kind, key))
 

@@ -302,13 +302,38 @@ class FptPushCampaignOperator(_FptOperator):
             self._reconcile(record, owner)
         return self._push(context, record, owner)
 
+    #: how often to re-read Total while other ranges of the campaign keep writing, one second apart
+    RECONCILE_READS = 30
+
     def _reconcile(self, record: PushProgress, owner: str) -> bool:
-        """A chunk's reply was lost (or the previous try died mid-call): did it land? Ask detail-ads; True if it did."""
+        """A chunk's reply was lost (or the previous try died mid-call): did it land? True if it did.
+
+        detail-ads Total counts the whole campaign, so it is read together with every range's record
+        (see :func:`chunk_landed`), at a moment when no other range wrote in between.
+        """
         chunk = record.in_flight
-        assert chunk is not None and record.baseline_total is not None
-        total = self.hook.campaign_status(self.campaign_code).total
-        before = record.baseline_total + record.pushed_rows
-        if total == before + chunk.rows:
+        assert chunk is not None
+        for _ in range(self.RECONCILE_READS):
+            others = [r for r in self.store.pushes_for(self.campaign_code) if r.key != record.key]
+            total = self.hook.campaign_status(self.campaign_code).total
+            after = [r for r in self.store.pushes_for(self.campaign_code) if r.key != record.key]
+            if [(r.key, r.version) for r in after] == [(r.key, r.version) for r in others]:
+                break
+            time.sleep(1.0)  # another range pushed while Total was read: read both again
+        else:
+            raise AirflowException(
+                f"Cannot reconcile chunk {chunk.index} of {self.campaign_code}: other ranges of the campaign "
+                f"kept pushing for {self.RECONCILE_READS}s. Nothing was re-sent; a retry reconciles it later."
+            )
+        landed = chunk_landed(total, record, others)
+        if landed is None:
+            raise AirflowFailException(
+                f"Cannot tell whether chunk {chunk.index} of {self.campaign_code} ({chunk.rows} phones) landed: "
+                f"detail-ads Total is {total}, which fits both answers (or neither) given the campaign's push "
+                "records. Nothing was re-sent. Next step: check the campaign on the FPT portal, then clear "
+                f"the in_flight entry in {self.store.path_of('pushes', record.key)}."
+            )
+        if landed:
             self.log.info(
                 "Chunk %d (%d phones) had landed before the reply was lost: recorded, not re-sent",
                 chunk.index,
@@ -316,17 +341,8 @@ class FptPushCampaignOperator(_FptOperator):
             )
             chunk.batch_id = chunk.batch_id or "reconciled-from-detail-ads"
             record.chunks.append(chunk)
-            landed = True
-        elif total == before:
-            landed = False
-            self.log.info("Chunk %d did not land: it will be pushed again", chunk.index)
         else:
-            raise AirflowFailException(
-                f"Cannot tell whether chunk {chunk.index} of {self.campaign_code} landed: detail-ads Total is "
-                f"{total}, expected {before} or {before + chunk.rows}. Another push to this campaign ran at the "
-                "same time. Nothing was re-sent. Next step: check the campaign on the FPT portal, then clear "
-                f"the in_flight entry in {self.store.path_of('pushes', record.key)}."
-            )
+            self.log.info("Chunk %d did not land: it will be pushed again", chunk.index)
         record.in_flight = None
         self.store.save_push(record, owner)
         return landed
@@ -469,6 +485,28 @@ class _InvalidRows:
     def __exit__(self, *exc: object) -> None:
         if self.handle is not None:
             self.handle.close()
+
+
+def chunk_landed(total: int, mine: PushProgress, others: Sequence[PushProgress]) -> bool | None:
+    """Did ``mine.in_flight`` land, judging by detail-ads ``total`` and every push record of the campaign?
+
+    Total = what the campaign held before any of these pushes (the earliest baseline: each range
+    measures before it pushes) + every acknowledged chunk + whichever in-flight chunks landed. The
+    chunk landed if every way of explaining the surplus includes it, did not if none does; None
+    when both fit (two equal chunks in flight) or neither does (someone else pushed).
+    """
+    assert mine.in_flight is not None
+    records = [mine, *others]
+    baseline = min(r.baseline_total for r in records if r.baseline_total is not None)
+    surplus = total - baseline - sum(r.pushed_rows for r in records)
+    pending = [r.in_flight.rows for r in others if r.in_flight is not None]
+    if len(pending) > 16:
+        return None
+    sums = {0}
+    for rows in pending:
+        sums |= {s + rows for s in sums}
+    with_mine, without = surplus - mine.in_flight.rows in sums, surplus in sums
+    return None if with_mine == without else with_mine
 
 
 def chunk_ranges(total: int, per_task: int) -> list[tuple[int, int]]:

@@ -124,16 +124,20 @@ def test_push_file_in_chunks(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> N
 
 def _fault_on_third_chunk(operator: FptPushCampaignOperator, sandbox: SandboxHandle, fault: str) -> None:
     """Chunks 1-2 are acknowledged; chunk 3's push call meets ``fault``."""
+    _fault_on_nth_chunk(operator, sandbox, fault, 3)
+
+
+def _fault_on_nth_chunk(operator: FptPushCampaignOperator, sandbox: SandboxHandle, fault: str, nth: int) -> None:
     original = operator.hook.push_campaign
     calls = {"n": 0}
 
-    def third_chunk_fails(campaign_code: str, chunk: list[str]) -> dict[str, Any]:
+    def nth_chunk_fails(campaign_code: str, chunk: list[str]) -> dict[str, Any]:
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == nth:
             sandbox.admin.set_faults(script=[fault], paths=["/api/push-brandname-ads"])
         return original(campaign_code, chunk)
 
-    operator.hook.push_campaign = third_chunk_fails  # type: ignore[method-assign,assignment]
+    operator.hook.push_campaign = nth_chunk_fails  # type: ignore[method-assign,assignment]
 
 
 @pytest.mark.parametrize(("fault", "landed"), [("lost_reply", 3000), ("drop", 2000), ("error_5xx", 2000)])
@@ -237,3 +241,48 @@ def test_quota_covers_a_long_message_however_the_gateway_counts_it(
     code = create(tmp_path, message=message, phones=phones(100)).execute(context())
     summary = push(tmp_path, code, phones(100), chunk_size=40).execute(context("push"))
     assert summary["pushed"] == 100 and summary["remain_quota"] == 0
+
+
+def test_reconciliation_counts_the_other_ranges_of_a_fanned_out_push(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """Range A's second chunk is dropped; range B pushes as many phones meanwhile. Total grew by
+    exactly A's chunk size, but the chunk did not land: it must be pushed again, not recorded."""
+    audience = phones(1500)
+    code = create(tmp_path, quota=1500).execute(context())
+    first = push(tmp_path, code, audience, chunk_size=500, row_range=(1, 1000), chunk_attempts=1)
+    _fault_on_nth_chunk(first, fptsms_sandbox, "drop", 2)
+    with pytest.raises(NetworkError):
+        first.execute(context("push", run_id="r"))
+    push(tmp_path, code, audience, chunk_size=500, row_range=(1001, 1500)).execute(context("push_b", run_id="r"))
+    summary = push(tmp_path, code, audience, chunk_size=500, row_range=(1, 1000)).execute(
+        context("push", try_number=2, run_id="r")
+    )
+    assert summary["pushed"] == 1000 and summary["pushed_this_try"] == 500
+    ledger = fptsms_sandbox.admin.summary(campaign_code=code)
+    assert (ledger["total"], ledger["unique"], ledger["duplicates"]) == (1500, 1500, 0)
+
+
+@pytest.mark.parametrize(
+    ("total", "mine", "others", "expected"),
+    [
+        (50, (0, 50), [], True),  # (acknowledged rows, rows in flight) per range; baseline 0
+        (0, (0, 50), [], False),
+        (75, (0, 50), [], None),  # neither fits: someone else pushed
+        (1000, (500, 500), [(500, 0)], False),  # the other range's 500 explain the growth
+        (1500, (500, 500), [(500, 0)], True),
+        (1000, (500, 500), [(0, 500)], None),  # two equal chunks in flight: one landed, which?
+        (1300, (500, 500), [(0, 300)], True),  # different sizes: only one explanation
+        (1000, (500, 300), [(0, 500)], False),
+    ],
+)
+def test_chunk_landed(total: int, mine: tuple[int, int], others: list[tuple[int, int]], expected: bool | None) -> None:
+    from airflow_provider_fptsms.operators.campaign import chunk_landed
+    from airflow_provider_fptsms.state import Chunk, PushProgress
+
+    def record(key: str, acknowledged: int, in_flight: int) -> PushProgress:
+        chunks = [Chunk(0, 1, acknowledged, "b", acknowledged, None)] if acknowledged else []
+        flying = Chunk(len(chunks), 1, in_flight, "", 0, None) if in_flight else None
+        return PushProgress(key=key, campaign_code="C", chunks=chunks, in_flight=flying, baseline_total=0)
+
+    assert chunk_landed(total, record("C@a", *mine), [record(f"C@{i}", *o) for i, o in enumerate(others)]) is expected
