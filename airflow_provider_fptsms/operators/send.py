@@ -125,9 +125,12 @@ class _BulkSmsOperator(BaseOperator):
         if isinstance(self.phones, (list, tuple)) and len(self.phones) <= self.MASK_LITERAL_PHONES:
             key = self.phone_column if isinstance(self.phone_column, str) else "phone"
             for item in self.phones:
-                value = item.get(key) if isinstance(item, dict) else item
-                if isinstance(value, str):
-                    mask(value.strip())
+                secret = [item.get(key)] if isinstance(item, dict) else [item]
+                if isinstance(item, dict) and self.mask_message:  # per-row variables: a code per person
+                    secret += [item.get(name) for name in placeholders(str(self.message))]
+                for value in secret:
+                    if isinstance(value, (str, int)) and str(value).strip():
+                        mask(str(value).strip())
 
     # ------------------------------------------------------------------ preparation (no I/O to the gateway)
 
@@ -190,6 +193,14 @@ class _BulkSmsOperator(BaseOperator):
                 f"are invalid ({dict(invalid)})",
                 "fix or remove them, or pass fail_on='all' / a ratio to send to the valid ones",
             )
+        bad_rows = sum(invalid.values())
+        if isinstance(self.fail_on, float) and bad_rows / (len(recipients) + bad_rows + duplicates) > self.fail_on:
+            raise InvalidInputError(  # before sending: a task failing after it sent could never succeed
+                "phones",
+                f"{bad_rows} of {stats['rows']} rows",
+                f"are invalid ({dict(invalid)}), above fail_on={self.fail_on:.1%}",
+                "fix or remove them, or raise fail_on",
+            )
         return recipients, stats
 
     def preview(self, recipients: list[Recipient], stats: dict[str, Any]) -> dict[str, Any]:
@@ -231,8 +242,13 @@ class _BulkSmsOperator(BaseOperator):
     def _recorder(journal: SendJournal, recipients: list[Recipient]) -> Callable[[int, dict[str, Any]], None]:
         return lambda index, result: journal.record({**result, "row": recipients[index].row, "at": time.time()})
 
+    def check_connection(self) -> None:
+        """Read the connection (type, credentials present) without calling the gateway."""
+        raise NotImplementedError
+
     def execute(self, context: Context) -> dict[str, Any]:
         recipients, stats = self.prepare(context)
+        self.check_connection()
         if self._dry_run:
             return self.preview(recipients, stats)
         ti = context["ti"]
@@ -392,6 +408,11 @@ class FptSendSmsOperator(_BulkSmsOperator):
         self.brandname = brandname
         self.international = international
 
+    def check_connection(self) -> None:
+        from airflow_provider_fptsms.hooks.fpt import FptSmsHook
+
+        FptSmsHook(self.fpt_conn_id).settings  # noqa: B018 - reading it validates type and credentials
+
     def send_all(self, recipients: list[Recipient], journal: SendJournal) -> list[dict[str, Any]]:
         from airflow_provider_fptsms.hooks.fpt_async import CskhMessage, FptSmsAsyncHook
 
@@ -427,6 +448,11 @@ class FiboSendSmsOperator(_BulkSmsOperator):
         super().__init__(**kwargs)
         self.fibo_conn_id = fibo_conn_id
         self.sender_name = sender_name
+
+    def check_connection(self) -> None:
+        from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
+
+        FiboSmsHook(self.fibo_conn_id).settings  # noqa: B018 - reading it validates type and credentials
 
     def send_all(self, recipients: list[Recipient], journal: SendJournal) -> list[dict[str, Any]]:
         from concurrent.futures import ThreadPoolExecutor

@@ -201,3 +201,21 @@ def test_a_message_whose_reply_was_lost_is_in_doubt_and_resent_only_inside_the_w
         fpt(phones=["0987654321"]).execute(make_context("late", try_number=2))
     ledger = fptsms_sandbox.admin.summary()
     assert (ledger["total"], ledger["duplicates"]) == (2, 0)  # each phone once, the held-back one not again
+
+
+def test_a_ratio_of_invalid_rows_and_the_connection_type_fail_before_any_send(fptsms_sandbox: SandboxHandle) -> None:
+    listed = ["0912345678", "0987654321", "123", "0912000001"]
+    with pytest.raises(InvalidInputError, match=r"above fail_on=10\.0%"):
+        fpt(phones=listed, fail_on=0.1, dry_run=True).execute(make_context())
+    with pytest.raises(InvalidInputError, match="fibosms"):
+        fpt(phones=listed[:2], fpt_conn_id="fibosms_default", dry_run=True).execute(make_context())
+    assert fpt(phones=listed, fail_on=0.3).execute(make_context())["sent"] == 3  # 25% invalid is allowed
+    assert fptsms_sandbox.admin.summary()["total"] == 3
+
+
+def test_mask_message_also_masks_each_rows_variables() -> None:
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+
+    rows = [{"phone": "0912000555", "otp": "482913"}, {"phone": "0912000556", "otp": "771204"}]
+    fpt(phones=rows, message="Ma OTP {otp}", mask_message=True).render_template_fields({})
+    assert redact("482913 771204 0912000555") == "*** *** ***"
