@@ -13,7 +13,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import aiohttp
@@ -208,6 +208,7 @@ class FptSmsAsyncHook(HttpAsyncHook):
                 brandname = item.brandname or settings.brandname or ""
                 try:
                     phone = normalise(item.phone, international=international)
+                    item = replace(item, phone=phone)  # results show 84912***678 however it was typed
                     receipt = await self._call(
                         session,
                         lambda token, session_id: fpt.cskh_request(
