@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Union
@@ -13,6 +13,26 @@ from typing import Any, Union
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
 
 PhoneSource = Union[Sequence[str], str, os.PathLike, Any]  # noqa: UP007 - also an ObjectStoragePath
+
+
+#: literal phone lists up to this size are registered with Airflow's secrets masker when rendered,
+#: so they show as *** in the Rendered tab and in logs (longer lists belong in files)
+MASK_LITERAL_PHONES = 500
+
+
+def mask_literal_phones(source: Any, column: str | int | None = None, extra_keys: Iterable[str] = ()) -> None:
+    """Register the phones of a literal list (and, for dicts, the values under ``extra_keys``) as secrets."""
+    if not isinstance(source, (list, tuple)) or len(source) > MASK_LITERAL_PHONES:
+        return
+    from airflow_provider_fptsms.hooks._http import mask
+
+    key = column if isinstance(column, str) else "phone"
+    keys = [key, *extra_keys]
+    for item in source:
+        values = [item.get(k) for k in keys] if isinstance(item, dict) else [item]
+        for value in values:
+            if isinstance(value, (str, int)) and str(value).strip():
+                mask(str(value).strip())
 
 
 def as_source(source: Any) -> Any:

@@ -23,7 +23,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_fptsms.gateways.errors import InvalidRequestError, NetworkError, SmsError, may_have_landed
 from airflow_provider_fptsms.links import FptCampaignLink
-from airflow_provider_fptsms.operators._sources import PhoneSource, count_rows, phone_values
+from airflow_provider_fptsms.operators._sources import PhoneSource, count_rows, mask_literal_phones, phone_values
 from airflow_provider_fptsms.state import Chunk, Creation, PushProgress, StateStore
 
 if TYPE_CHECKING:
@@ -60,6 +60,10 @@ class _FptOperator(BaseOperator):
         super().__init__(**kwargs)
         self.fpt_conn_id = fpt_conn_id
         self.state_path = state_path
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        super().render_template_fields(context, jinja_env)
+        mask_literal_phones(getattr(self, "phones", None), getattr(self, "phone_column", None))
 
     @cached_property
     def hook(self) -> FptSmsHook:

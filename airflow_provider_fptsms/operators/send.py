@@ -32,7 +32,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, SmsError, mask_phone, may_have_landed
-from airflow_provider_fptsms.operators._sources import PhoneSource, recipient_rows
+from airflow_provider_fptsms.operators._sources import PhoneSource, mask_literal_phones, recipient_rows
 from airflow_provider_fptsms.state import SendJournal, StateStore
 
 if TYPE_CHECKING:
@@ -112,25 +112,14 @@ class _BulkSmsOperator(BaseOperator):
         self.state_path = state_path
         _check_fail_on(fail_on)
 
-    #: literal phone lists up to this size are registered with Airflow's secrets masker when rendered,
-    #: so they show as *** in the Rendered tab and in logs (longer lists belong in files)
-    MASK_LITERAL_PHONES = 500
-
     def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
         super().render_template_fields(context, jinja_env)
         from airflow_provider_fptsms.hooks._http import mask
 
         if self.mask_message and isinstance(self.message, str):
             mask(self.message)  # an OTP: the Rendered tab and the logs show *** instead
-        if isinstance(self.phones, (list, tuple)) and len(self.phones) <= self.MASK_LITERAL_PHONES:
-            key = self.phone_column if isinstance(self.phone_column, str) else "phone"
-            for item in self.phones:
-                secret = [item.get(key)] if isinstance(item, dict) else [item]
-                if isinstance(item, dict) and self.mask_message:  # per-row variables: a code per person
-                    secret += [item.get(name) for name in placeholders(str(self.message))]
-                for value in secret:
-                    if isinstance(value, (str, int)) and str(value).strip():
-                        mask(str(value).strip())
+        variables = placeholders(str(self.message)) if self.mask_message else ()  # a code per person
+        mask_literal_phones(self.phones, self.phone_column, variables)
 
     # ------------------------------------------------------------------ preparation (no I/O to the gateway)
 

@@ -286,3 +286,11 @@ def test_chunk_landed(total: int, mine: tuple[int, int], others: list[tuple[int,
         return PushProgress(key=key, campaign_code="C", chunks=chunks, in_flight=flying, baseline_total=0)
 
     assert chunk_landed(total, record("C@a", *mine), [record(f"C@{i}", *o) for i, o in enumerate(others)]) is expected
+
+
+def test_literal_audiences_are_masked_when_rendered(tmp_path: Path) -> None:
+    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+
+    create(tmp_path, phones=["0912000881"], quota=1).render_template_fields({})
+    push(tmp_path, "C1", ["0912000882"]).render_template_fields({})
+    assert redact("0912000881 0912000882") == "*** ***"
