@@ -242,35 +242,45 @@ class SendJournal:
         self._lock = threading.Lock()
 
     def recall(self) -> Recall:
-        """Read every segment written by earlier tries."""
+        """Read every segment written by earlier tries.
+
+        Each intent opens an attempt for its messages and the next result for a message closes it.
+        A message is done once any attempt was accepted; otherwise it is in doubt if any attempt may
+        have landed unseen (an ``in_doubt`` result, or no result at all: the try died), timed from
+        the earliest such attempt. A refusal closes its own attempt and clears nothing earlier.
+        """
         recall = Recall()
-        announced: dict[str, float] = {}
-        answered: set[str] = set()
+        opened: dict[str, float] = {}
+        doubt: dict[str, float] = {}
+
+        def doubtful(request_id: str, since: float) -> None:
+            doubt[request_id] = min(since, doubt.get(request_id, since))
+
         if not self.folder.exists():
             return recall
-        for segment in sorted(self.folder.iterdir(), key=lambda p: p.name):
-            if not segment.name.endswith(".jsonl"):
-                continue
-            self._segments += 1
+        segments = sorted((p for p in self.folder.iterdir() if p.name.endswith(".jsonl")), key=lambda p: p.name)
+        for segment in segments:
+            number = segment.name.split("-", 1)[0]
+            self._segments = max(self._segments, int(number) + 1 if number.isdigit() else 0)
             for line in segment.read_text().splitlines():
                 if not line.strip():
                     continue
                 entry = json.loads(line)
                 if "intent" in entry:
-                    announced.update(dict.fromkeys(entry["intent"], float(entry["at"])))
+                    for request_id in entry["intent"]:
+                        if request_id in opened:  # announced again with no answer in between
+                            doubtful(request_id, opened[request_id])
+                        opened[request_id] = float(entry["at"])
                     continue
                 request_id = entry["request_id"]
-                answered.add(request_id)
+                started = opened.pop(request_id, float(entry.get("at") or 0.0))
                 if entry.get("status") in ("sent", "already_sent"):
                     recall.done[request_id] = entry
-                    recall.in_doubt.pop(request_id, None)
-                elif entry.get("status") == "in_doubt":  # measured from the announcement: the earliest it could land
-                    recall.in_doubt[request_id] = announced.get(request_id, float(entry.get("at") or 0.0))
-                else:  # refused: nothing reached the gateway, sending again is safe
-                    recall.in_doubt.pop(request_id, None)
-        for request_id, at in announced.items():
-            if request_id not in answered:
-                recall.in_doubt[request_id] = at
+                elif entry.get("status") == "in_doubt":
+                    doubtful(request_id, started)
+        for request_id, started in opened.items():
+            doubtful(request_id, started)
+        recall.in_doubt = {rid: at for rid, at in doubt.items() if rid not in recall.done}
         return recall
 
     def done(self) -> dict[str, dict[str, Any]]:
@@ -293,7 +303,12 @@ class SendJournal:
         with self._lock:
             batch, self._pending = self._pending, []
             self._flushed_at = time.monotonic()
-        self._write(batch)
+        try:
+            self._write(batch)
+        except BaseException:
+            with self._lock:  # keep them for the next flush rather than lose them
+                self._pending[:0] = batch
+            raise
 
     def _write(self, entries: list[dict[str, Any]]) -> None:
         if not entries:

@@ -235,16 +235,23 @@ class FptSmsAsyncHook(HttpAsyncHook):
 
             stop = asyncio.Event()  # set by a batch-fatal error: take no new message
 
+            def report(index: int, result: dict[str, Any]) -> None:
+                results[index] = result
+                if on_result is not None:
+                    on_result(index, result)
+
             async def worker() -> None:
                 for index, item in queue:
                     try:
                         result = await one(item)
+                    except BATCH_FATAL as error:
+                        stop.set()
+                        report(index, _failed(item, error))  # refused, not lost: a retry may send it
+                        raise
                     except BaseException:
                         stop.set()
                         raise
-                    results[index] = result
-                    if on_result is not None:
-                        on_result(index, result)
+                    report(index, result)
                     if stop.is_set():
                         return
 

@@ -24,7 +24,7 @@ import os
 import string
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -65,6 +65,57 @@ def placeholders(message: str) -> set[str]:
         raise InvalidInputError(
             "message", "<text>", f"has an unbalanced brace ({exc})", "write {column} for a variable, {{ for a brace"
         ) from None
+
+
+class Dispatch:
+    """Hands recipients to a sender in blocks announced in the journal, and remembers what it handed out.
+
+    Blocks are small (twice the concurrency): after a kill, everything announced but unanswered is in
+    doubt, so a block should hold little more than what is really in flight. A message in doubt that
+    is being sent again goes first, and is re-checked when its block is handed out: past
+    ``resend_until`` the gateway would no longer recognise it, so it is held back after all.
+    On a clean exit, announced messages never handed out are recorded as not sent.
+    """
+
+    def __init__(
+        self, journal: SendJournal, recipients: list[Recipient], block: int, resend_until: dict[str, float]
+    ) -> None:
+        self.journal = journal
+        self.block = max(1, block)
+        self.resend_until = resend_until
+        self.recipients = sorted(recipients, key=lambda r: r.request_id not in resend_until)  # doubtful first
+        self.rows = {r.request_id: r.row for r in recipients}
+        self.late: set[str] = set()
+        self._announced: list[str] = []
+        self._taken: set[str] = set()
+
+    def blocks(self) -> Iterator[list[Recipient]]:
+        for start in range(0, len(self.recipients), self.block):
+            now = time.time()
+            block = []
+            for r in self.recipients[start : start + self.block]:
+                if self.resend_until.get(r.request_id, now) < now:
+                    self.late.add(r.request_id)
+                else:
+                    block.append(r)
+            if block:
+                self.journal.intend([r.request_id for r in block])
+                self._announced += [r.request_id for r in block]
+                yield block
+
+    def take(self, recipient: Recipient) -> Recipient:
+        """Mark a recipient as handed to the gateway (called just before its request is made)."""
+        self._taken.add(recipient.request_id)
+        return recipient
+
+    def record(self, result: dict[str, Any]) -> None:
+        self.journal.record({**result, "row": self.rows.get(result["request_id"]), "at": time.time()})
+
+    def close(self) -> None:
+        for request_id in self._announced:
+            if request_id not in self._taken:
+                self.record({"request_id": request_id, "status": "failed", "error_code": "not_sent"})
+        self.journal.flush()
 
 
 class _BulkSmsOperator(BaseOperator):
@@ -212,24 +263,9 @@ class _BulkSmsOperator(BaseOperator):
 
     # ------------------------------------------------------------------ sending
 
-    def send_all(self, recipients: list[Recipient], journal: SendJournal) -> list[dict[str, Any]]:
-        """Send, announcing each block in the journal first (``_announced``) and recording each result."""
+    def send_all(self, dispatch: Dispatch) -> list[dict[str, Any]]:
+        """Send ``dispatch.blocks()``, calling ``dispatch.take`` before and ``dispatch.record`` after each message."""
         raise NotImplementedError
-
-    def _announced(self, recipients: list[Recipient], journal: SendJournal) -> Iterator[list[Recipient]]:
-        """Blocks of recipients, each written to the journal as an intent just before it is handed out.
-
-        Small blocks (twice the concurrency): after a kill, everything announced but unanswered is in
-        doubt, so a block should hold little more than what is really in flight."""
-        size = max(20, 2 * self.max_concurrency)
-        for start in range(0, len(recipients), size):
-            block = recipients[start : start + size]
-            journal.intend([r.request_id for r in block])
-            yield block
-
-    @staticmethod
-    def _recorder(journal: SendJournal, recipients: list[Recipient]) -> Callable[[int, dict[str, Any]], None]:
-        return lambda index, result: journal.record({**result, "row": recipients[index].row, "at": time.time()})
 
     def check_connection(self) -> None:
         """Read the connection (type, credentials present) without calling the gateway."""
@@ -243,7 +279,7 @@ class _BulkSmsOperator(BaseOperator):
         ti = context["ti"]
         journal = SendJournal(StateStore(self.state_path), f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}")
         recall = journal.recall()
-        held = self._held_back(recall.in_doubt)
+        held, resend_until = self._held_back(recall.in_doubt)
         todo = [r for r in recipients if r.request_id not in recall.done and r.request_id not in held]
         if recall.done or recall.in_doubt:
             self.log.info(
@@ -254,10 +290,12 @@ class _BulkSmsOperator(BaseOperator):
                 len(held),
                 len(recall.in_doubt) - len(held),
             )
+        dispatch = Dispatch(journal, todo, 2 * self.max_concurrency, resend_until)
         try:
-            fresh = self.send_all(todo, journal)
+            fresh = self.send_all(dispatch) if todo else []
         finally:
-            journal.flush()
+            dispatch.close()
+        held |= dispatch.late
         doubtful = {rid: {"status": "in_doubt", "error_code": "in_doubt", "request_id": rid} for rid in held}
         by_request = {r["request_id"]: r for r in (*recall.done.values(), *doubtful.values(), *fresh)}
         results = [self._row(r, by_request.get(r.request_id)) for r in recipients]
@@ -270,12 +308,14 @@ class _BulkSmsOperator(BaseOperator):
     duplicate_window = 0.0
     RESEND_MARGIN = 60.0
 
-    def _held_back(self, in_doubt: dict[str, float]) -> set[str]:
-        """Messages in doubt that must not be sent again: the gateway would no longer recognise them."""
+    def _held_back(self, in_doubt: dict[str, float]) -> tuple[set[str], dict[str, float]]:
+        """Messages in doubt that must not be sent again (the gateway would no longer recognise them),
+        and for the others the time until which a repeat is still recognised."""
         if self.resend_in_doubt:
-            return set()
+            return set(), {}
+        until = {rid: at + self.duplicate_window - self.RESEND_MARGIN for rid, at in in_doubt.items()}
         now = time.time()
-        return {rid for rid, at in in_doubt.items() if now - at > self.duplicate_window - self.RESEND_MARGIN}
+        return {rid for rid, t in until.items() if t < now}, {rid: t for rid, t in until.items() if t >= now}
 
     @staticmethod
     def _row(recipient: Recipient, result: dict[str, Any] | None) -> dict[str, Any]:
@@ -402,15 +442,13 @@ class FptSendSmsOperator(_BulkSmsOperator):
 
         FptSmsHook(self.fpt_conn_id).settings  # noqa: B018 - reading it validates type and credentials
 
-    def send_all(self, recipients: list[Recipient], journal: SendJournal) -> list[dict[str, Any]]:
+    def send_all(self, dispatch: Dispatch) -> list[dict[str, Any]]:
         from airflow_provider_fptsms.hooks.fpt_async import CskhMessage, FptSmsAsyncHook
 
-        if not recipients:
-            return []
-        messages = (  # lazy: each block is announced when the first of its messages is taken
+        messages = (  # lazy: a block is announced when its first message is taken, and marked as taken
             CskhMessage(r.phone, r.text, r.request_id, self.brandname)
-            for block in self._announced(recipients, journal)
-            for r in block
+            for block in dispatch.blocks()
+            for r in map(dispatch.take, block)
         )
         hook = FptSmsAsyncHook(self.fpt_conn_id)
         return asyncio.run(
@@ -418,7 +456,7 @@ class FptSendSmsOperator(_BulkSmsOperator):
                 messages,
                 max_concurrency=self.max_concurrency,
                 international=self.international,
-                on_result=self._recorder(journal, recipients),
+                on_result=lambda _index, result: dispatch.record(result),
             )
         )
 
@@ -443,24 +481,21 @@ class FiboSendSmsOperator(_BulkSmsOperator):
 
         FiboSmsHook(self.fibo_conn_id).settings  # noqa: B018 - reading it validates type and credentials
 
-    def send_all(self, recipients: list[Recipient], journal: SendJournal) -> list[dict[str, Any]]:
+    def send_all(self, dispatch: Dispatch) -> list[dict[str, Any]]:
         from concurrent.futures import ThreadPoolExecutor
 
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
         from airflow_provider_fptsms.hooks.fpt_async import BATCH_FATAL
 
         hook = FiboSmsHook(self.fibo_conn_id)
-        record = self._recorder(journal, recipients)
 
-        def one(index: int) -> dict[str, Any]:
-            recipient = recipients[index]
+        def one(recipient: Recipient) -> dict[str, Any]:
+            dispatch.take(recipient)
             try:
                 reply = hook.send_sms(
                     recipient.phone, recipient.text, sender_name=self.sender_name, sms_guid=recipient.request_id
                 )
                 result = {"status": reply["status"], "message_id": None, "telco": None, "error_code": None}
-            except BATCH_FATAL:
-                raise
             except SmsError as error:
                 result = {
                     "status": "in_doubt" if may_have_landed(error) else "failed",
@@ -469,14 +504,15 @@ class FiboSendSmsOperator(_BulkSmsOperator):
                     "error_code": error.code if error.code is not None else "invalid_input",
                     "error": str(error),
                 }
+                if isinstance(error, BATCH_FATAL):  # refused like every message would be: record, then stop
+                    dispatch.record({**result, "request_id": recipient.request_id})
+                    raise
             result["request_id"] = recipient.request_id
-            record(index, result)
+            dispatch.record(result)
             return result
 
         results: list[dict[str, Any]] = []
         with ThreadPoolExecutor(max_workers=max(1, self.max_concurrency), thread_name_prefix="fibo-send") as pool:
-            offset = 0
-            for block in self._announced(recipients, journal):
-                results += pool.map(one, range(offset, offset + len(block)))
-                offset += len(block)
+            for block in dispatch.blocks():
+                results += pool.map(one, block)
         return results

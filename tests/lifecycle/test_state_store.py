@@ -92,3 +92,23 @@ def test_the_journal_tells_done_in_doubt_and_free_apart(tmp_path: Path) -> None:
     assert set(recall.done) == {"sent"}
     assert set(recall.in_doubt) == {"lost", "never-answered"}  # "refused" reached nothing: free to send
     assert all(at < 2e9 for at in recall.in_doubt.values())  # timed from the announcement, the earliest landing
+
+
+def test_a_doubt_is_timed_from_the_earliest_attempt_and_only_acceptance_clears_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import airflow_provider_fptsms.state as state
+
+    journal = SendJournal(StateStore(tmp_path), "dag/run/send/-1")
+    clock = iter([1000.0, 1200.0, 1400.0])
+    monkeypatch.setattr(state.time, "time", lambda: next(clock))
+    journal.intend(["m"])  # try 1 at 1000: the reply is lost
+    journal.record({"request_id": "m", "status": "in_doubt"})
+    journal.flush()
+    journal.intend(["m"])  # try 2 at 1200: resent inside the window, lost again
+    journal.record({"request_id": "m", "status": "in_doubt"})
+    journal.flush()
+    journal.intend(["m"])  # try 3 at 1400: the gateway is unreachable, nothing left
+    journal.record({"request_id": "m", "status": "failed"})
+    journal.flush()
+    assert SendJournal(StateStore(tmp_path), "dag/run/send/-1").recall().in_doubt == {"m": 1000.0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
-from airflow_provider_fptsms.operators.send import FiboSendSmsOperator, FptSendSmsOperator, placeholders
+from airflow_provider_fptsms.operators.send import Dispatch, FiboSendSmsOperator, FptSendSmsOperator, placeholders
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 from tests.operators.conftest import make_context
 
@@ -106,8 +107,9 @@ def test_retry_sends_only_what_is_missing_even_after_the_5_minute_window(fptsms_
     operator = fpt(phones=phones, max_concurrency=8)
     original = operator.send_all
 
-    def die_halfway(recipients: list[Any], journal: Any) -> list[dict[str, Any]]:
-        original(recipients[:50], journal)
+    def die_halfway(dispatch: Dispatch) -> list[dict[str, Any]]:
+        dispatch.recipients = dispatch.recipients[:50]
+        original(dispatch)
         raise RuntimeError("worker killed")
 
     operator.send_all = die_halfway  # type: ignore[method-assign]
@@ -219,3 +221,61 @@ def test_mask_message_also_masks_each_rows_variables() -> None:
     rows = [{"phone": "0912000555", "otp": "482913"}, {"phone": "0912000556", "otp": "771204"}]
     fpt(phones=rows, message="Ma OTP {otp}", mask_message=True).render_template_fields({})
     assert redact("482913 771204 0912000555") == "*** *** ***"
+
+
+@pytest.mark.parametrize("gateway", ["fpt", "fibo"])
+def test_after_a_batch_fatal_error_the_retry_sends_the_rest_even_much_later(
+    fptsms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch, gateway: str
+) -> None:
+    """Messages refused by the fatal error, or never handed out, are not in doubt: fixed and retried
+    after FPT's 5 minutes, the task sends them all and nothing twice."""
+    import time_machine
+
+    from airflow_provider_fptsms.gateways.errors import AccountError, QuotaError
+    from airflow_provider_fptsms.hooks.fpt_async import FptSmsAsyncHook
+    from airflow_provider_fptsms.sandbox.config import DEFAULT_FIBO_CLIENT_NO
+
+    listed = [f"0912{i:06d}" for i in range(60)]
+    make: Callable[[], Any]
+    if gateway == "fibo":
+        make = lambda: FiboSendSmsOperator(task_id="send", phones=listed, message="Canh bao", max_concurrency=4)  # noqa: E731
+        fptsms_sandbox.admin.set_fibo_balance(DEFAULT_FIBO_CLIENT_NO, 0)
+        fatal: type[Exception] = QuotaError
+    else:
+        make = lambda: fpt(phones=listed, max_concurrency=4)  # noqa: E731
+        real = FptSmsAsyncHook._call
+        calls = {"n": 0}
+
+        async def locked_after_ten(self: Any, *args: Any, **kwargs: Any) -> Any:
+            calls["n"] += 1
+            if calls["n"] > 10:
+                raise AccountError("account locked", gateway="FPT", code=1004)
+            return await real(self, *args, **kwargs)
+
+        monkeypatch.setattr(FptSmsAsyncHook, "_call", locked_after_ten)
+        fatal = AccountError
+    with pytest.raises(fatal):
+        make().execute(make_context())
+    if gateway == "fibo":
+        fptsms_sandbox.admin.set_fibo_balance(DEFAULT_FIBO_CLIENT_NO, 1_000_000)
+    else:
+        monkeypatch.setattr(FptSmsAsyncHook, "_call", real)
+    with time_machine.travel(time.time() + 600, tick=False):
+        summary = make().execute(make_context(try_number=2))
+    assert summary["in_doubt"] == 0 and summary["sent"] + summary["already_sent"] == 60
+    ledger = fptsms_sandbox.admin.summary()
+    assert (ledger["total"], ledger["duplicates"]) == (60, 0)
+
+
+def test_dispatch_sends_doubtful_messages_first_and_rechecks_their_window(tmp_path: Path) -> None:
+    from airflow_provider_fptsms.operators.send import Recipient
+    from airflow_provider_fptsms.state import SendJournal, StateStore
+
+    people = [Recipient(i, f"8491200000{i}", "t", f"r{i}", 1) for i in range(6)]
+    now = time.time()
+    journal = SendJournal(StateStore(tmp_path), "d/r/t/-1")
+    dispatch = Dispatch(journal, people, 2, {"r4": now + 100, "r5": now - 1})  # r5's window closed meanwhile
+    handed = [dispatch.take(r).request_id for block in dispatch.blocks() for r in block]
+    assert handed == ["r4", "r0", "r1", "r2", "r3"] and dispatch.late == {"r5"}
+    dispatch.close()
+    assert set(journal.recall().in_doubt) == {"r0", "r1", "r2", "r3", "r4"}  # handed out, no answer yet
