@@ -217,6 +217,7 @@ class FptCreateCampaignOperator(_FptOperator):
             self.link_campaign_code = record.campaign_code
             return record.campaign_code
         requested = record.requested_name or name
+        interrupted = record.in_flight  # an earlier try called create-campaign and never heard back
         record.requested_name = requested
         record.schedule_time, record.quota = schedule, quota
         record.message_sha256 = hashlib.sha256(self.message.encode()).hexdigest()
@@ -225,7 +226,9 @@ class FptCreateCampaignOperator(_FptOperator):
         try:
             code = self.hook.create_campaign(requested, self.message, schedule, quota, brandname=self.brandname)
         except InvalidRequestError as error:
-            if "exists" not in (error.gateway_text or "").lower() or not record.version > 1:
+            if "exists" not in (error.gateway_text or "").lower() or not interrupted:
+                record.in_flight = False  # refused: a genuine name clash stays one on every retry
+                self.store.save_creation(record, owner)
                 raise
             # An earlier try created `requested` but its reply was lost; FPT cannot look a campaign up by
             # name, so leave that (empty) campaign behind and create the run's campaign under a new name.
@@ -317,19 +320,23 @@ class FptPushCampaignOperator(_FptOperator):
         """
         chunk = record.in_flight
         assert chunk is not None
+        landed: bool | None = None
         for _ in range(self.RECONCILE_READS):
             others = [r for r in self.store.pushes_for(self.campaign_code) if r.key != record.key]
             total = self.hook.campaign_status(self.campaign_code).total
             after = [r for r in self.store.pushes_for(self.campaign_code) if r.key != record.key]
             if [(r.key, r.version) for r in after] == [(r.key, r.version) for r in others]:
-                break
-            time.sleep(1.0)  # another range pushed while Total was read: read both again
+                landed = chunk_landed(total, record, others)
+                if landed is not None or not any(r.in_flight for r in others):
+                    break  # decided, or undecidable for good
+            # another range pushed while Total was read, or its chunk in flight makes the answer
+            # ambiguous until it is acknowledged: read both again
+            time.sleep(1.0)
         else:
             raise AirflowException(
-                f"Cannot reconcile chunk {chunk.index} of {self.campaign_code}: other ranges of the campaign "
+                f"Cannot reconcile chunk {chunk.index} of {self.campaign_code} yet: other ranges of the campaign "
                 f"kept pushing for {self.RECONCILE_READS}s. Nothing was re-sent; a retry reconciles it later."
             )
-        landed = chunk_landed(total, record, others)
         if landed is None:
             raise AirflowFailException(
                 f"Cannot tell whether chunk {chunk.index} of {self.campaign_code} ({chunk.rows} phones) landed: "
@@ -431,7 +438,9 @@ class FptPushCampaignOperator(_FptOperator):
                 if not error.retryable or attempt == attempts:
                     raise
                 self.log.warning("Chunk %d, attempt %d of %d: %s", index, attempt, attempts, error)
-                time.sleep(self.hook.settings.backoff * attempt)
+                # after a timeout FPT may still be storing the chunk: give it as long again before asking
+                timed_out = isinstance(error, NetworkError) and "timeout" in str(error).lower()
+                time.sleep(self.hook.settings.timeout if timed_out else self.hook.settings.backoff * attempt)
                 if unknown and self._reconcile(record, owner):
                     return segments
                 continue

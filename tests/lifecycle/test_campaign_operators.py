@@ -97,6 +97,16 @@ def test_a_rerun_with_a_changed_message_or_audience_does_not_reuse_the_old_campa
     assert len(fptsms_sandbox.admin.campaigns()) == 2
 
 
+def test_a_name_taken_by_someone_else_fails_on_every_try(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
+    from airflow_provider_fptsms.gateways.errors import InvalidRequestError
+
+    create(tmp_path / "elsewhere", campaign_name="shared-name", quota=5).execute(context())  # another state folder
+    for try_number in (1, 2, 3):
+        with pytest.raises(InvalidRequestError, match="exists"):
+            create(tmp_path, campaign_name="shared-name", quota=5).execute(context(try_number=try_number))
+    assert [c["CampaignName"] for c in fptsms_sandbox.admin.campaigns()] == ["shared-name"]  # no -r2 behind it
+
+
 def test_create_after_a_lost_reply_makes_one_usable_campaign(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
     fptsms_sandbox.admin.set_faults(script=["lost_reply"], paths=["/api/create-campaign"])
     with pytest.raises(NetworkError):
