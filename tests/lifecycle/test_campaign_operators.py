@@ -304,3 +304,32 @@ def test_literal_audiences_are_masked_when_rendered(tmp_path: Path) -> None:
     create(tmp_path, phones=["0912000881"], quota=1).render_template_fields({})
     push(tmp_path, "C1", ["0912000882"]).render_template_fields({})
     assert redact("0912000881 0912000882") == "*** ***"
+
+
+def test_reconciliation_waits_while_another_ranges_chunk_in_flight_makes_it_ambiguous(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mine (500) and theirs (500) in flight, Total grew by 500: either could have landed. Once the other
+    range records its chunk as acknowledged, the same Total says mine did not land."""
+    from airflow_provider_fptsms.operators import campaign as module
+    from airflow_provider_fptsms.state import Chunk, PushProgress
+
+    def other(acknowledged: bool, version: int) -> PushProgress:
+        chunk = Chunk(0, 1, 500, "b1" if acknowledged else "", 500, None)
+        return PushProgress(
+            key="C@2",
+            campaign_code="C",
+            chunks=[chunk] if acknowledged else [],
+            in_flight=None if acknowledged else chunk,
+            baseline_total=0,
+            version=version,
+        )
+
+    reads = iter([other(False, 3), other(False, 3), other(True, 4), other(True, 4)])  # before / after each Total
+    operator = push(tmp_path, "C", ["0912000000"], row_range=(1, 1))
+    mine = PushProgress(key="C@1", campaign_code="C", in_flight=Chunk(0, 1, 500, "", 0, None), baseline_total=0)
+    monkeypatch.setattr(operator.store, "pushes_for", lambda code: [next(reads)])
+    monkeypatch.setattr(operator.store, "save_push", lambda record, owner: None)
+    monkeypatch.setattr(operator.hook, "campaign_status", lambda code: SimpleNamespace(total=500))
+    monkeypatch.setattr(module.time, "sleep", lambda seconds: None)
+    assert operator._reconcile(mine, "try1") is False and mine.in_flight is None and mine.chunks == []
