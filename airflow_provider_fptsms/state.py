@@ -283,10 +283,6 @@ class SendJournal:
         recall.in_doubt = {rid: at for rid, at in doubt.items() if rid not in recall.done}
         return recall
 
-    def done(self) -> dict[str, dict[str, Any]]:
-        """request_id -> last recorded result, for results that need no resend (sent / already_sent)."""
-        return self.recall().done
-
     def intend(self, request_ids: list[str]) -> None:
         """Write, before sending them, that these messages are about to go out (one segment)."""
         if request_ids:

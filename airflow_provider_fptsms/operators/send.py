@@ -491,23 +491,21 @@ class FiboSendSmsOperator(_BulkSmsOperator):
 
         def one(recipient: Recipient) -> dict[str, Any]:
             dispatch.take(recipient)
+            result: dict[str, Any] = {"request_id": recipient.request_id, "message_id": None, "telco": None}
             try:
                 reply = hook.send_sms(
                     recipient.phone, recipient.text, sender_name=self.sender_name, sms_guid=recipient.request_id
                 )
-                result = {"status": reply["status"], "message_id": None, "telco": None, "error_code": None}
+                result.update(status=reply["status"], error_code=None)
             except SmsError as error:
-                result = {
-                    "status": "in_doubt" if may_have_landed(error) else "failed",
-                    "message_id": None,
-                    "telco": None,
-                    "error_code": error.code if error.code is not None else "invalid_input",
-                    "error": str(error),
-                }
+                result.update(
+                    status="in_doubt" if may_have_landed(error) else "failed",
+                    error_code=error.code if error.code is not None else "invalid_input",
+                    error=str(error),
+                )
                 if isinstance(error, BATCH_FATAL):  # refused like every message would be: record, then stop
-                    dispatch.record({**result, "request_id": recipient.request_id})
+                    dispatch.record(result)
                     raise
-            result["request_id"] = recipient.request_id
             dispatch.record(result)
             return result
 

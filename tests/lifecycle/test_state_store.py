@@ -79,7 +79,7 @@ def test_the_send_journal_keeps_every_result_from_concurrent_senders(tmp_path: P
     for thread in threads:
         thread.join()
     journal.flush()
-    assert len(SendJournal(StateStore(tmp_path), "dag/run/send/-1").done()) == 8 * 500
+    assert len(SendJournal(StateStore(tmp_path), "dag/run/send/-1").recall().done) == 8 * 500
 
 
 def test_the_journal_tells_done_in_doubt_and_free_apart(tmp_path: Path) -> None:
