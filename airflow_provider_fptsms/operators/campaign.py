@@ -239,7 +239,7 @@ class FptCreateCampaignOperator(_FptOperator):
             self.store.save_creation(record, owner)
             code = self.hook.create_campaign(requested, self.message, schedule, quota, brandname=self.brandname)
         except SmsError as error:
-            if not (isinstance(error, NetworkError) and error.request_sent):
+            if not may_have_landed(error):  # refused or never sent: nothing was created
                 record.in_flight = False
                 self.store.save_creation(record, owner)
             raise

@@ -97,6 +97,26 @@ def test_a_rerun_with_a_changed_message_or_audience_does_not_reuse_the_old_campa
     assert len(fptsms_sandbox.admin.campaigns()) == 2
 
 
+def test_a_5xx_after_the_campaign_was_created_is_treated_like_a_lost_reply(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    from airflow_provider_fptsms.gateways.errors import RetryableError
+
+    first = create(tmp_path, quota=5)
+    real = first.hook.create_campaign
+
+    def created_then_502(*args: Any, **kwargs: Any) -> str:
+        real(*args, **kwargs)
+        raise RetryableError("bad gateway", gateway="FPT", http_status=502)
+
+    first.hook.create_campaign = created_then_502
+    with pytest.raises(RetryableError):
+        first.execute(context())
+    code = create(tmp_path, quota=5).execute(context(try_number=2))  # not "name exists" on every retry
+    names = sorted(c["CampaignName"] for c in fptsms_sandbox.admin.campaigns())
+    assert names == ["qc-dag-2606010730", "qc-dag-2606010730-r2"] and code
+
+
 def test_a_name_taken_by_someone_else_fails_on_every_try(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
     from airflow_provider_fptsms.gateways.errors import InvalidRequestError
 
