@@ -118,7 +118,9 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": "FPT SMS Brandname",
                 "python-modules": [
                     "airflow_provider_fptsms.operators.send",
-                    "airflow_provider_fptsms.operators.campaign",
+                    "airflow_provider_fptsms.operators.campaign_create",
+                    "airflow_provider_fptsms.operators.campaign_push",
+                    "airflow_provider_fptsms.operators.campaign_report",
                     "airflow_provider_fptsms.operators.balance",
                 ],
             },

@@ -242,11 +242,9 @@ def campaign_dag(spec_path: str | os.PathLike[str], *, poll_interval: float | No
         FiboSmsNotifier,
         FptSmsNotifier,
     )
-    from airflow_provider_fptsms.operators.campaign import (
-        FptCampaignReportOperator,
-        FptCreateCampaignOperator,
-        FptPushCampaignOperator,
-    )
+    from airflow_provider_fptsms.operators.campaign_create import FptCreateCampaignOperator
+    from airflow_provider_fptsms.operators.campaign_push import FptPushCampaignOperator
+    from airflow_provider_fptsms.operators.campaign_report import FptCampaignReportOperator
     from airflow_provider_fptsms.sensors.campaign import FptCampaignApprovalSensor, FptCampaignSentSensor
 
     spec = load_spec(spec_path)
@@ -275,6 +273,9 @@ def campaign_dag(spec_path: str | os.PathLike[str], *, poll_interval: float | No
             quota_margin=spec.quota_margin,
             brandname=spec.brandname,
             fpt_conn_id=conn,
+        )
+        create.name_hint = (
+            f"change 'name:' in {spec.source.name}" if spec.name else f"add a 'name:' to {spec.source.name}"
         )
         code: Any = create.output  # the CampaignCode, resolved at run time
         push = FptPushCampaignOperator(

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from airflow_provider_fptsms.delivery import KeyRecord, fold
 from airflow_provider_fptsms.gateways.errors import SmsError
 
 #: Where records live unless an operator says otherwise (``state_path=``) or this env var is set.
@@ -42,7 +43,8 @@ class StateConflictError(SmsError):
 
 @dataclass
 class Creation:
-    """``create-campaign`` for one campaign name: requested, then answered with a code."""
+    """``create-campaign`` for one campaign name, as a delivery-model record: ``state`` goes
+    intended (written before the call) -> accepted (with its code) | refused | in_doubt (reply lost)."""
 
     name: str
     requested_name: str = ""
@@ -52,7 +54,9 @@ class Creation:
     message_sha256: str = ""
     #: names used by earlier attempts whose reply was lost (campaigns that may exist, empty)
     abandoned_names: list[str] = field(default_factory=list)
-    in_flight: bool = False
+    state: str = "new"
+    #: the idempotency key of the operation that created it (a campaign belongs to one operation)
+    operation: str = ""
     version: int = 0
     owner: str = ""
     updated_at: float = 0.0
@@ -75,7 +79,8 @@ class PushProgress:
     key: str
     campaign_code: str
     chunks: list[Chunk] = field(default_factory=list)
-    #: the chunk being pushed now: if a try dies here, its successor reconciles with detail-ads Total
+    #: the chunk written ahead and not yet answered (state "intended"; "in_doubt" once its reply was
+    #: lost): a successor reconciles it with detail-ads Total before anything is pushed again
     in_flight: Chunk | None = None
     #: detail-ads Total before this push started (other pushes to the same campaign)
     baseline_total: int | None = None
@@ -112,14 +117,14 @@ def safe_key(text: str) -> str:
     return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
 
 
-def _is_local(path: Any) -> bool:
+def is_local(path: Any) -> bool:
     return path.protocol in ("", "file", "local")
 
 
 @contextmanager
 def _exclusive(path: Any) -> Iterator[None]:
     """Hold an exclusive lock on ``.<name>.lock`` next to a local record (no-op on object stores)."""
-    if not _is_local(path):
+    if not is_local(path):
         yield
         return
     import fcntl
@@ -165,7 +170,7 @@ class StateStore:
         record.owner = owner
         record.updated_at = time.time()
         text = json.dumps(asdict(record), ensure_ascii=False, indent=1)
-        if _is_local(path):
+        if is_local(path):
             temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
             temp.write_text(text)
             temp.replace(path)  # atomic on one filesystem
@@ -176,7 +181,13 @@ class StateStore:
 
     def creation(self, name: str) -> Creation | None:
         data = self._read("creations", name)
-        return Creation(**data) if data else None
+        if not data:
+            return None
+        if "in_flight" in data:  # a record from before the delivery model
+            data["state"] = (
+                "intended" if data.pop("in_flight") else ("accepted" if data.get("campaign_code") else "new")
+            )
+        return Creation(**data)
 
     def save_creation(self, record: Creation, owner: str) -> None:
         self._write("creations", record.name, record, record.version, owner)
@@ -208,94 +219,99 @@ class StateStore:
         return str(self._path(kind, key))
 
 
-@dataclass
-class Recall:
-    """What earlier tries of a bulk send left behind."""
-
-    #: request_id -> result, for messages that need no resend (sent / already_sent)
-    done: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: request_id -> when it may have reached the gateway without us learning the outcome: a reply
-    #: lost after every retry (``in_doubt``), or announced in an intent and never answered (the try died)
-    in_doubt: dict[str, float] = field(default_factory=dict)
-
-
 class SendJournal:
-    """What a bulk send did, kept across task retries, so a retry never sends a message twice.
+    """The durable record of a bulk send (or of alerts), keyed by its idempotency key.
 
-    Before a block of messages goes out its RequestIds are written as an *intent*; results are
-    written as they arrive. Writes go in small segments (an intent, or the results of up to
-    ``flush_every`` messages / ``flush_seconds``), so
-    the journal works on object stores that cannot append. A retry then knows three kinds of
-    message: done (skip), in doubt (announced or sent, outcome unknown) and the rest (send). FPT
-    recognises a repeated RequestId for 5 minutes only, so whether a message in doubt may be sent
-    again depends on how long ago it was announced: the operator decides. Safe to call from several
-    threads (the Fibo operator records from a thread pool).
+    It is the delivery model's write-ahead log (:mod:`airflow_provider_fptsms.delivery`): a
+    message's *intent* is written just before it goes out, its answer as it arrives.
+
+    - On a local disk (or a mounted share) each try appends lines to a log file of its own: one
+      ``write`` per intent or answer on an ``O_APPEND`` descriptor (whole lines, in order, from any
+      thread), a few microseconds, so a killed try leaves nothing unrecorded but the calls in flight.
+    - On object stores, which cannot append, writes go in small segments (the intents of the
+      messages about to go out, or the answers of up to ``flush_every`` messages / ``flush_seconds``).
+
+    Times that decide anything are on the store's clock: a segment's modification time, or for a
+    log file its modification time when it was created plus this process's monotonic clock since,
+    so tries on machines whose clocks differ still agree. Safe to call from several threads.
+
+    Retention: the record lives as long as its folder under ``<state_path>/sends``; while it does, a
+    re-run of the same operation sends nothing twice. Delete old folders to forget them.
     """
 
     def __init__(self, store: StateStore, key: str, flush_every: int = 200, flush_seconds: float = 1.0) -> None:
         self.folder = store.base / "sends" / safe_key(key)
+        self.key = key
         self.flush_every = flush_every
         self.flush_seconds = flush_seconds
+        self.appends = is_local(self.folder)
         self._pending: list[dict[str, Any]] = []
         self._flushed_at = time.monotonic()
         self._segments = 0
         self._lock = threading.Lock()
+        self._log: int | None = None  # the append log's file descriptor (local stores)
+        self._opened = (0.0, 0.0)  # (store time, monotonic time) when the log was created
 
-    def recall(self) -> Recall:
-        """Read every segment written by earlier tries.
-
-        Each intent opens an attempt for its messages and the next result for a message closes it.
-        A message is done once any attempt was accepted; otherwise it is in doubt if any attempt may
-        have landed unseen (an ``in_doubt`` result, or no result at all: the try died), timed from
-        the earliest such attempt. A refusal closes its own attempt and clears nothing earlier.
-        """
-        recall = Recall()
-        opened: dict[str, float] = {}
-        doubt: dict[str, float] = {}
-
-        def doubtful(request_id: str, since: float) -> None:
-            doubt[request_id] = min(since, doubt.get(request_id, since))
-
+    def recall(self) -> dict[str, KeyRecord]:
+        """Every key's record, folded from what earlier tries and runs wrote (in write order)."""
         if not self.folder.exists():
-            return recall
+            return {}
         segments = sorted((p for p in self.folder.iterdir() if p.name.endswith(".jsonl")), key=lambda p: p.name)
+        entries: list[dict[str, Any]] = []
         for segment in segments:
             number = segment.name.split("-", 1)[0]
             self._segments = max(self._segments, int(number) + 1 if number.isdigit() else 0)
-            for line in segment.read_text().splitlines():
-                if not line.strip():
-                    continue
-                entry = json.loads(line)
-                if "intent" in entry:
-                    for request_id in entry["intent"]:
-                        if request_id in opened:  # announced again with no answer in between
-                            doubtful(request_id, opened[request_id])
-                        opened[request_id] = float(entry["at"])
-                    continue
-                request_id = entry["request_id"]
-                started = opened.pop(request_id, float(entry.get("at") or 0.0))
-                if entry.get("status") in ("sent", "already_sent"):
-                    recall.done[request_id] = entry
-                elif entry.get("status") == "in_doubt":
-                    doubtful(request_id, started)
-        for request_id, started in opened.items():
-            doubtful(request_id, started)
-        recall.in_doubt = {rid: at for rid, at in doubt.items() if rid not in recall.done}
-        return recall
+            lines = _lines(segment.read_text())
+            if lines and "store_open" in lines[0]:  # an append log: intents timed from its creation
+                base = float(lines[0]["store_open"])
+                entries += [{**e, "at": base + float(e.get("dt", 0.0))} if "intent" in e else e for e in lines[1:]]
+            elif any("intent" in e for e in lines):
+                stamp = segment.stat().st_mtime  # the store's clock, not the writer's
+                entries += [{**e, "at": stamp} if "intent" in e else e for e in lines]
+            else:
+                entries += lines
+        return fold(entries)
 
-    def intend(self, request_ids: list[str]) -> None:
-        """Write, before sending them, that these messages are about to go out (one segment)."""
-        if request_ids:
-            self._write([{"intent": request_ids, "at": time.time()}])
+    def clock(self) -> float:
+        """The store's time now."""
+        if self._log is not None:
+            return self._store_now()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        probe = self.folder / ".clock"
+        probe.write_text(str(time.time()))
+        return float(probe.stat().st_mtime)
 
-    def record(self, result: dict[str, Any]) -> None:
+    def intend(self, keys: list[str], *, stamp: bool = False) -> float | None:
+        """Write, just before sending them, that these keys go out now.
+
+        Returns the write's time on the store's clock when ``stamp`` is set (to re-check a replay's window).
+        """
+        if not keys:
+            return None
+        if self.appends:
+            fd = self._ensure_log()
+            listed = ",".join(map(_json_str, keys))
+            os.write(fd, f'{{"intent":[{listed}],"dt":{time.monotonic() - self._opened[1]:.6f}}}\n'.encode())
+            return self._store_now() if stamp else None
+        target = self._write([{"intent": keys, "at": time.time()}])
+        return float(target.stat().st_mtime) if stamp and target is not None else None
+
+    def record(self, key: str, result: dict[str, Any]) -> None:
+        """Note one answer (``state`` accepted / refused / in_doubt, ``final``, and what to report)."""
+        entry = result  # taken over, not copied: callers pass a fresh dict
+        entry["key"], entry["at"] = key, time.time()
+        if self.appends:
+            os.write(self._ensure_log(), (json.dumps(entry, ensure_ascii=False) + "\n").encode())
+            return
         with self._lock:
-            self._pending.append(result)
+            self._pending.append(entry)
             due = len(self._pending) >= self.flush_every or time.monotonic() - self._flushed_at >= self.flush_seconds
-        if due:  # by count, or by time: a killed try leaves at most ~1 s of results unrecorded (in doubt)
+        if due:  # by count, or by time: a killed try leaves at most ~1 s of answers unrecorded (in doubt)
             self.flush()
 
     def flush(self) -> None:
+        if self.appends:
+            return  # every line is written as it happens
         with self._lock:
             batch, self._pending = self._pending, []
             self._flushed_at = time.monotonic()
@@ -306,9 +322,41 @@ class SendJournal:
                 self._pending[:0] = batch
             raise
 
-    def _write(self, entries: list[dict[str, Any]]) -> None:
+    def close(self) -> None:
+        """Flush what is pending and close this try's log."""
+        self.flush()
+        with self._lock:
+            fd, self._log = self._log, None
+        if fd is not None:
+            os.close(fd)
+
+    # ------------------------------------------------------------------ local append log
+
+    def _store_now(self) -> float:
+        self._ensure_log()
+        return self._opened[0] + (time.monotonic() - self._opened[1])
+
+    def _ensure_log(self) -> int:
+        if self._log is not None:  # the hot path: no lock once the log is open
+            return self._log
+        with self._lock:
+            if self._log is None:
+                segment = self._segments
+                self._segments += 1
+                self.folder.mkdir(parents=True, exist_ok=True)
+                path = os.path.join(self.folder.path, f"{segment:06d}-{uuid.uuid4().hex[:8]}.jsonl")
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+                created = os.fstat(fd).st_mtime  # the store's clock at creation
+                self._opened = (created, time.monotonic())
+                os.write(fd, (json.dumps({"store_open": created}) + "\n").encode())
+                self._log = fd
+            return self._log
+
+    # ------------------------------------------------------------------ object-store segments
+
+    def _write(self, entries: list[dict[str, Any]]) -> Any:
         if not entries:
-            return
+            return None
         with self._lock:  # segment numbers in write order; the write itself happens outside the lock
             segment = self._segments
             self._segments += 1
@@ -316,9 +364,78 @@ class SendJournal:
         name = f"{segment:06d}-{uuid.uuid4().hex[:8]}.jsonl"
         text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
         target = self.folder / name
-        if _is_local(target):
+        if is_local(target):
             temp = self.folder / f".{name}.tmp"
             temp.write_text(text)
             temp.replace(target)
         else:
             target.write_text(text)
+        return target
+
+
+#: a JSON string literal (C-speed; keys are ASCII-safe ids, but any text stays valid JSON)
+_json_str = json.encoder.encode_basestring_ascii
+
+
+def _lines(text: str) -> list[dict[str, Any]]:
+    """Journal lines; a line cut short (a write interrupted by a dying machine) is skipped."""
+    entries = []
+    for line in text.splitlines():
+        if line.strip():
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue
+    return entries
+
+
+class GroupCommit:
+    """Write-ahead for concurrent senders on one event loop: every message's intent is durable before
+    its request leaves, in as few writes as the load allows (the senders ready at the same moment
+    share one segment). A message is announced only when it is about to go, so a killed try leaves
+    in doubt only what was really in flight.
+    """
+
+    def __init__(self, journal: SendJournal, *, in_thread: bool = True) -> None:
+        self.journal = journal
+        #: object stores take tens of milliseconds per write: keep the event loop free meanwhile
+        self.in_thread = in_thread
+        self._pending: list[tuple[str, bool, Any]] = []
+        self._running = False
+        self._task: Any = None
+
+    async def announce(self, key: str, *, stamp: bool = False) -> float | None:
+        """Return once ``key``'s intent is written; with ``stamp``, the store's time of that write."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._pending.append((key, stamp, done))
+        if not self._running:
+            self._running = True
+            self._task = loop.create_task(self._drain())
+        return await done
+
+    async def _drain(self) -> None:
+        import asyncio
+
+        try:
+            while self._pending:
+                await asyncio.sleep(0)  # let the other senders that are ready join this segment
+                batch, self._pending = self._pending, []
+                keys, stamp = [key for key, _, _ in batch], any(wants for _, wants, _ in batch)
+                try:
+                    if self.in_thread:
+                        at = await asyncio.to_thread(self.journal.intend, keys, stamp=stamp)
+                    else:
+                        at = self.journal.intend(keys, stamp=stamp)
+                except BaseException as exc:  # the senders must not send what was not written ahead
+                    for _, _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for _, _, done in batch:
+                    if not done.done():
+                        done.set_result(at)
+        finally:
+            self._running = False

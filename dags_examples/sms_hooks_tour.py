@@ -38,7 +38,7 @@ def sms_hooks_tour() -> None:
         from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 
         request_id = hashlib.sha256(_run_key().encode()).hexdigest()[:32]
-        return FptSmsHook().send_cskh(PHONES[0], "Ma OTP cua ban la 246810", request_id=request_id)
+        return FptSmsHook().send_cskh(PHONES[0], "Ma OTP cua ban la 246810", request_id=request_id).as_dict()
 
     @task
     def create_and_push_campaign() -> dict[str, Any]:
@@ -54,14 +54,14 @@ def sms_hooks_tour() -> None:
         code = hook.create_campaign(name, "Khuyen mai 20% cuoi tuan", schedule, quota=len(PHONES))
         pushed = hook.push_campaign(code, PHONES)
         status = hook.campaign_status(code)
-        return {"campaign_code": code, "pushed": pushed["NumMessageSent"], "state": status.state}
+        return {"campaign_code": code, "pushed": pushed.num_message_sent, "state": status.state}
 
     @task
     def fibo_alert(balance: str, otp: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
 
         text = f"Tour done: OTP {otp['status']}, campaign {campaign['campaign_code']} {campaign['state']}"
-        return FiboSmsHook().send_sms(PHONES[1], text, sms_guid=_run_key())
+        return FiboSmsHook().send_sms(PHONES[1], text, sms_guid=_run_key()).as_dict()
 
     fibo_alert(fibo_balance(), send_otp(), create_and_push_campaign())
 

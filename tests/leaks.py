@@ -20,9 +20,19 @@ DEBUG_MARK = "[debug"
 
 
 def find_leaks(texts: Iterable[str], secrets: Iterable[str] = SANDBOX_SECRETS) -> list[str]:
-    """The texts (first 200 characters) that contain a secret or a phone number that is not masked."""
+    """The texts that contain a secret or a phone number that is not masked: their first 120
+    characters and the 160 around the first hit, so a failure shows where the leak is."""
     secrets = [s for s in secrets if s]
-    return [text[:200] for text in texts if any(s in text for s in secrets) or RAW_PHONE.search(text)]
+    found = []
+    for text in texts:
+        hits = [text.find(s) for s in secrets if s in text]
+        phone = RAW_PHONE.search(text)
+        if phone:
+            hits.append(phone.start())
+        if hits:
+            at = min(hits)
+            found.append(text[:120] + (f" ... {text[max(0, at - 80) : at + 80]}" if at > 100 else ""))
+    return found
 
 
 def log_lines(output: str) -> list[str]:

@@ -70,10 +70,21 @@ class NetworkError(RetryableError):
     """The gateway could not be reached, or its reply was lost on the way back.
 
     ``request_sent`` is True when the request may have reached the gateway (a dropped
-    connection or a timeout after sending): only idempotent calls may then be replayed.
+    connection or a timeout after sending): the delivery model then treats the outcome as
+    unknown. ``timed_out`` is True when no answer came in time (the gateway may still be working).
+    Both are set by the transport code from the exception's class, never from its text.
     """
 
     request_sent: bool = False
+    timed_out: bool = False
+
+
+class GatewayBusyError(RetryableError):
+    """The gateway said it processed nothing and to come back later (FPT 1007): a refusal, safe to retry."""
+
+
+class GatewayUnreachableError(NetworkError):
+    """A bulk send stopped early: too many consecutive calls in a row never reached a working gateway."""
 
 
 class PermanentError(SmsError):
@@ -116,12 +127,20 @@ class InvalidRequestError(PermanentError):
     """The gateway rejected the request's parameters (FPT 1001/1014, Fibo 11...)."""
 
 
+class CampaignNameTakenError(InvalidRequestError):
+    """FPT refused a campaign name that is already used by this account (names are single-use)."""
+
+
 class MalformedReplyError(PermanentError):
     """The gateway's reply could not be read (HTML error page, truncated JSON, XML bomb...)."""
 
 
 class UnknownGatewayError(PermanentError):
     """A code that is in neither manual; ``raw`` keeps the reply for support."""
+
+
+#: Errors that would fail every message of a batch alike: a bulk send stops instead of burning through it.
+BATCH_FATAL: tuple[type[SmsError], ...] = (AuthError, AccountError, BrandnameError, QuotaError)
 
 
 class InvalidInputError(SmsError, ValueError):
@@ -141,14 +160,6 @@ class InvalidInputError(SmsError, ValueError):
         if self.next_step:
             text += f". Next step: {self.next_step}"
         return text
-
-
-def may_have_landed(error: SmsError) -> bool:
-    """A lost reply or a 5xx after the request left: the gateway may have accepted it, and its
-    reply cannot tell us. Such a call must be reconciled (or held back), never blindly repeated."""
-    if isinstance(error, NetworkError):
-        return error.request_sent
-    return error.retryable and (error.http_status or 0) >= 500
 
 
 def mask_phone(phone: object) -> str:

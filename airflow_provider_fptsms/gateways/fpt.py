@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 from airflow_provider_fptsms.gateways.errors import (
     AuthError,
     BrandnameError,
+    CampaignNameTakenError,
     ContentError,
     DuplicateMessageError,
     ErrorSpec,
     ErrorTable,
+    GatewayBusyError,
     InvalidInputError,
     InvalidPhoneError,
     InvalidRequestError,
@@ -94,7 +96,7 @@ ERROR_TABLE = ErrorTable(
         ErrorSpec(
             (1007,),
             "Server temporarily unable to process requests from client",
-            RetryableError,
+            GatewayBusyError,
             "retry later with backoff; FPT is busy",
         ),
         ErrorSpec(
@@ -136,7 +138,8 @@ ERROR_TABLE = ErrorTable(
             (2501, 1),
             "Duplicate message in 5 minutes",
             DuplicateMessageError,
-            "nothing to do if this is a retry of the same RequestId: the message was already sent",
+            "FPT holds an identical text to this phone from the last 5 minutes; if it is not a retry of "
+            "ours, change the text or wait 5 minutes",
         ),
         ErrorSpec((2502,), "Sending quota has expired", QuotaError, "top up or renew the sending quota with FPT"),
         ErrorSpec(
@@ -510,7 +513,22 @@ def parse_cskh(status: int, body: bytes | str) -> CskhReceipt:
 
 
 def parse_campaign_created(status: int, body: bytes | str) -> str:
-    return _str(parse_json_reply(status, body), "CampaignCode")
+    """The new CampaignCode; a 1014 that says the name exists becomes :class:`CampaignNameTakenError`."""
+    try:
+        data = parse_json_reply(status, body)
+    except InvalidRequestError as error:
+        if error.code == 1014 and "exist" in (error.gateway_text or "").lower():
+            raise CampaignNameTakenError(
+                "Campaign name already exists",
+                gateway=GATEWAY,
+                code=error.code,
+                next_step="campaign names are single-use at FPT: pass a new name",
+                gateway_text=error.gateway_text,
+                raw=error.raw,
+                http_status=error.http_status,
+            ) from None
+        raise
+    return _str(data, "CampaignCode")
 
 
 def parse_push(status: int, body: bytes | str) -> PushReceipt:

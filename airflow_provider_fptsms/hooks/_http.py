@@ -13,7 +13,8 @@ import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 
-from airflow_provider_fptsms.gateways.errors import InvalidInputError, NetworkError, SmsError, TokenError
+from airflow_provider_fptsms.delivery import CircuitBreaker, classify, may_replay
+from airflow_provider_fptsms.gateways.errors import GatewayUnreachableError, InvalidInputError, NetworkError, SmsError
 from airflow_provider_fptsms.gateways.fibo import redact_url
 
 T = TypeVar("T")
@@ -108,19 +109,16 @@ def retry_policy(
     }
 
 
-def replayable(idempotent: bool) -> Callable[[BaseException], bool]:
-    """Retry rule: idempotent calls on any retryable error; others only if the request never left.
-
-    A token refused again right after its refresh (another caller refreshed in between) is
-    retried too: the gateway refused the request, so nothing was sent.
-    """
+def replayable(replay_safe: bool, breaker: CircuitBreaker | None = None) -> Callable[[BaseException], bool]:
+    """Retry rule, from the delivery model: refusals that may pass are retried; an unknown outcome
+    only when a replay cannot duplicate (``replay_safe``); nothing once the breaker is open."""
 
     def retry_if(exc: BaseException) -> bool:
-        if isinstance(exc, TokenError):
-            return True
-        if not (isinstance(exc, SmsError) and exc.retryable):
-            return False
-        return idempotent or (isinstance(exc, NetworkError) and not exc.request_sent)
+        if breaker is not None:
+            breaker.record(exc)
+            if breaker.open:
+                return False
+        return may_replay(classify(exc), replay_safe=replay_safe)
 
     return retry_if
 
@@ -154,7 +152,15 @@ def base_urls(host: str | None, schema: str | None, port: int | None, fallback_h
         if not item:
             continue
         if "://" not in item:
-            item = f"{schema or 'https'}://{item}"
+            scheme = schema or "https"
+            log.warning(
+                "Connection host %r has no scheme: using %s://%s. Write http:// in the host for a plain-HTTP "
+                "gateway (the sandbox), https:// to make it explicit.",
+                item,
+                scheme,
+                item,
+            )
+            item = f"{scheme}://{item}"
         if index == 0 and port and item.count(":") < 2:
             item = f"{item}:{port}"
         urls.append(item)
@@ -202,7 +208,7 @@ class GatewayHookMixin:
             reply = self._session.request(method, url, timeout=self.settings.timeout, **kwargs)
         except requests.RequestException as exc:
             self._hosts.failed(base)
-            raise network_error(exc, self.gateway, url) from None  # the exception text may hold secrets
+            raise requests_error(exc, self.gateway, url) from None  # the exception text may hold secrets
         if reply.status_code >= 500:
             self._hosts.failed(base)
         return reply
@@ -218,8 +224,8 @@ def new_session(pool_size: int = 32, verify: bool = True) -> requests.Session:
     return session
 
 
-def network_error(exc: Exception, gateway: str, url: str, *, request_sent: bool | None = None) -> NetworkError:
-    """A transport failure, typed; a refused connection is the only one known not to have been sent.
+def network_error(exc: Exception, gateway: str, url: str, *, request_sent: bool, timed_out: bool) -> NetworkError:
+    """A transport failure, typed; the caller says, from the exception's class, whether it left.
 
     The original exception's text is dropped on purpose: for Fibo it contains the password.
     """
@@ -227,19 +233,53 @@ def network_error(exc: Exception, gateway: str, url: str, *, request_sent: bool 
         f"{type(exc).__name__} talking to {url}",
         gateway=gateway,
         code="network",
-        next_step="retry; if it persists check the host, DNS and firewall",
+        next_step="retry; if it persists check the host, the scheme (http:// or https://), DNS and firewall",
     )
-    if request_sent is None:
-        request_sent = not isinstance(exc, requests.ConnectTimeout) and not _refused(exc)
     error.request_sent = request_sent
+    error.timed_out = timed_out
     return error
 
 
-def _refused(exc: Exception) -> bool:
-    text = repr(exc)
-    return isinstance(exc, requests.ConnectionError) and (
-        "ConnectionRefused" in text or "NewConnectionError" in text or "NameResolution" in text
+def requests_error(exc: requests.RequestException, gateway: str, url: str) -> NetworkError:
+    """Classify a ``requests`` failure by class: never connected (refused, DNS, connect timeout) vs sent."""
+    never_left = isinstance(exc, requests.ConnectTimeout) or _never_connected(exc)
+    timed_out = isinstance(exc, requests.Timeout)
+    return network_error(exc, gateway, url, request_sent=not never_left, timed_out=timed_out)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """urllib3 wraps "could not open a connection" as NewConnectionError (NameResolutionError is one too)."""
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError):
+            return True
+        reason = current.reason if isinstance(current, MaxRetryError) else None
+        inner = current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        current = reason or inner or current.__cause__ or current.__context__
+    return False
+
+
+def unreachable(breaker: CircuitBreaker, gateway: str, url: str) -> GatewayUnreachableError:
+    """One error for a bulk send the breaker stopped: names the host, its scheme and what to check."""
+    scheme = url.split("://", 1)[0]
+    last = breaker.last_error
+    error = GatewayUnreachableError(
+        f"{breaker.consecutive} calls in a row to {url} failed without an answer from {gateway} "
+        f"(last: {last.description if last else 'unknown'}); stopped instead of retrying every message",
+        gateway=gateway,
+        code="unreachable",
+        next_step=(
+            f"check the connection host and port, and the scheme: {scheme}:// is used "
+            "(write http:// for a plain-HTTP gateway such as the sandbox); then DNS, firewall and credentials. "
+            "A retry sends only what was not sent"
+        ),
     )
+    error.request_sent = False
+    return error
 
 
 class HostRotation:

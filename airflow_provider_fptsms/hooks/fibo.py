@@ -7,20 +7,19 @@ error is redacted first, and transport exceptions are re-raised without their te
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar
 
 from airflow.providers.http.hooks.http import HttpHook
 
+from airflow_provider_fptsms.delivery import CircuitBreaker, classify
 from airflow_provider_fptsms.gateways import fibo
-from airflow_provider_fptsms.gateways.errors import (
-    DuplicateMessageError,
-    InvalidInputError,
-    SmsError,
-    mask_phone,
-)
+from airflow_provider_fptsms.gateways.errors import BATCH_FATAL, InvalidInputError, SmsError, mask_phone
 from airflow_provider_fptsms.hooks._http import (
     GatewayHookMixin,
     GatewaySettings,
@@ -28,12 +27,24 @@ from airflow_provider_fptsms.hooks._http import (
     mask,
     read_settings,
     replayable,
+    unreachable,
     with_retries,
 )
+from airflow_provider_fptsms.hooks.results import SendResult
 from airflow_provider_fptsms.sms.phones import normalise
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FiboMessage:
+    """One SMS of a bulk Fibo send."""
+
+    phone: str = field(repr=False)
+    message: str = field(repr=False)
+    sms_guid: str | None = None
+    sender_name: str | None = None
 
 
 class FiboSettings(GatewaySettings):
@@ -88,23 +99,46 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
         mask(settings.password)
         return settings
 
-    def _get(self, request: fibo.FiboRequest, parse: Callable[[bytes, int], T], *, idempotent: bool) -> T:
+    def _get(
+        self,
+        request: fibo.FiboRequest,
+        parse: Callable[[bytes, int], T],
+        *,
+        replay_safe: bool,
+        breaker: CircuitBreaker | None = None,
+    ) -> T:
         def attempt() -> T:
             reply = self._send("GET", request.path, params=request.params)
             return parse(reply.content, reply.status_code)
 
         s = self.settings
-        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=replayable(idempotent))
+        retry_if = replayable(replay_safe, breaker)
+        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=retry_if)
 
     # ------------------------------------------------------------------ API
 
     def send_sms(
-        self, phone: str, message: str, *, sender_name: str | None = None, sms_guid: str | None = None
-    ) -> dict[str, Any]:
-        """SendMaskedSMS. Never replayed once the request may have reached Fibo: the manual documents no
-        duplicate detection for ``smsGUID``, so a lost reply surfaces as a ``NetworkError`` with
-        ``request_sent`` (the send operator marks it in doubt). With ``sms_guid`` set, Fibo's
-        duplicate-content reply (6) counts as already sent: the phone has that text."""
+        self,
+        phone: str,
+        message: str,
+        *,
+        sender_name: str | None = None,
+        sms_guid: str | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> SendResult:
+        """SendMaskedSMS; returns a :class:`SendResult` (``sent``).
+
+        Never replayed once the request may have reached Fibo: the manual documents no duplicate
+        rule a client can rely on, so a lost reply surfaces as a ``NetworkError`` with
+        ``request_sent`` (the send operator marks it in doubt). Fibo's duplicate-content reply (6)
+        raises :class:`DuplicateMessageError`: the phone already holds this text, ours was not sent.
+
+        :param phone: the recipient (invalid numbers fail before any call).
+        :param message: the text.
+        :param sender_name: overrides the connection extra ``sender_name``.
+        :param sms_guid: Fibo's ``smsGUID``, a label for tracing (``"0"`` when omitted).
+        :param breaker: a bulk send's circuit breaker (no retry once it is open).
+        """
         s = self.settings
         sender = sender_name or s.sender_name
         if not sender:
@@ -121,26 +155,93 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
             sms_guid=sms_guid or "0",
             service_path=s.service_path,
         )
-        try:
-            reply = self._get(request, fibo.parse_sms_reply, idempotent=False)
-        except DuplicateMessageError:
-            if sms_guid is None:
-                raise
-            log.info("Fibo SMS to %s already accepted (smsGUID %s)", mask_phone(phone), sms_guid)
-            return {"status": "already_sent", "code": 6, "phone": mask_phone(phone), "sms_guid": sms_guid}
+        reply = self._get(request, fibo.parse_sms_reply, replay_safe=False, breaker=breaker)
         log.info("Fibo SMS to %s accepted (code %s)", mask_phone(phone), reply.code)
-        return {"status": "sent", "code": reply.code, "phone": mask_phone(phone), "sms_guid": sms_guid}
+        return SendResult.ok(phone, sms_guid)
+
+    def send_many(
+        self,
+        messages: Iterable[FiboMessage],
+        *,
+        max_concurrency: int = 8,
+        before_send: Callable[[FiboMessage], bool] | None = None,
+        on_result: Callable[[int, SendResult], None] | None = None,
+        breaker_threshold: int = 10,
+    ) -> list[SendResult]:
+        """Send many SMS from a thread pool, at most ``max_concurrency`` at once; results in input order.
+
+        The same shape and rules as ``FptSmsAsyncHook.send_cskh_many``: per-message refusals and
+        unknown outcomes become results, batch-fatal errors (auth, account, balance) and an open
+        circuit breaker stop the batch and are raised once the messages in flight are recorded.
+
+        :param messages: consumed lazily, one when a thread is free.
+        :param max_concurrency: threads sending at once.
+        :param before_send: called for each message just before its request (the write-ahead record);
+            False holds the message back (no request, no result).
+        :param on_result: called with (index, result) as each message completes.
+        :param breaker_threshold: consecutive transport failures that stop the batch.
+        """
+        breaker = CircuitBreaker(breaker_threshold)
+        feed = iter(enumerate(messages))
+        lock = threading.Lock()
+        results: dict[int, SendResult] = {}
+        stop = threading.Event()
+
+        def one(item: FiboMessage) -> SendResult:
+            try:
+                result = self.send_sms(
+                    item.phone, item.message, sender_name=item.sender_name, sms_guid=item.sms_guid, breaker=breaker
+                )
+            except BATCH_FATAL:
+                raise
+            except SmsError as error:
+                return SendResult.from_error(item.phone, item.sms_guid, error, classify(error))
+            breaker.record(None)
+            return result
+
+        def record(index: int, result: SendResult) -> None:
+            results[index] = result
+            if on_result is not None:
+                on_result(index, result)
+
+        def worker() -> None:
+            while not stop.is_set():
+                with lock:
+                    taken = next(feed, None)
+                if taken is None:
+                    return
+                index, item = taken
+                if before_send is not None and not before_send(item):
+                    continue  # held back by the caller (written ahead, and reported by it)
+                try:
+                    result = one(item)
+                except BATCH_FATAL as error:
+                    stop.set()  # refused like every message would be: record it, then stop
+                    record(index, SendResult.from_error(item.phone, item.sms_guid, error, classify(error)))
+                    raise
+                record(index, result)
+                if breaker.open:
+                    stop.set()
+
+        with ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="fibo-send") as pool:
+            futures = [pool.submit(worker) for _ in range(max(1, max_concurrency))]
+        failure = next((f.exception() for f in futures if f.exception() is not None), None)
+        if failure is not None:
+            raise failure
+        if breaker.open:
+            raise unreachable(breaker, fibo.GATEWAY, self._hosts.current)
+        return [results[index] for index in sorted(results)]
 
     def get_balance(self) -> Decimal:
         s = self.settings
         request = fibo.balance_request(s.client_no, s.client_pass, service_type="1", service_path=s.service_path)
-        return self._get(request, fibo.parse_balance, idempotent=True)
+        return self._get(request, fibo.parse_balance, replay_safe=True)
 
     def status_totals(self) -> fibo.MtTotals:
         """Totals of sent messages: success, failed, pending (``PartnerMtTotal.aspx``)."""
         s = self.settings
         return self._get(
-            fibo.status_totals_request(s.client_no, s.client_pass), fibo.parse_status_totals, idempotent=True
+            fibo.status_totals_request(s.client_no, s.client_pass), fibo.parse_status_totals, replay_safe=True
         )
 
     def test_connection(self) -> tuple[bool, str]:

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, TypeVar
 import requests
 from airflow.providers.http.hooks.http import HttpHook
 
+from airflow_provider_fptsms.delivery import Outcome, classify
 from airflow_provider_fptsms.gateways import fpt
 from airflow_provider_fptsms.gateways.errors import (
     DuplicateMessageError,
@@ -35,11 +37,12 @@ from airflow_provider_fptsms.hooks._http import (
     GatewayHookMixin,
     GatewaySettings,
     mask,
-    network_error,
     read_settings,
     replayable,
+    requests_error,
     with_retries,
 )
+from airflow_provider_fptsms.hooks.results import SendResult
 from airflow_provider_fptsms.sms.phones import normalise
 
 T = TypeVar("T")
@@ -60,7 +63,7 @@ class FptSettings(GatewaySettings):
     def client_secret(self) -> str:
         return self.password
 
-    @property
+    @cached_property  # read on every call of a bulk send: parse the extra once
     def scopes(self) -> tuple[str, ...]:
         scopes = self.extra.get("scopes") or fpt.DEFAULT_SCOPES
         if isinstance(scopes, str):
@@ -71,7 +74,7 @@ class FptSettings(GatewaySettings):
     def brandname(self) -> str | None:
         return self.extra.get("brandname") or None
 
-    @property
+    @cached_property
     def token_key(self) -> TokenKey:
         return (self.urls[0], self.client_id, self.scopes)
 
@@ -242,13 +245,16 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
         build: Callable[[str, str], fpt.FptRequest],
         parse: Callable[[int, bytes], T],
         *,
-        idempotent: bool,
+        replay_safe: bool,
         exchange: Callable[[fpt.FptRequest, Callable[[int, bytes], T]], T] | None = None,
+        replays: Replays | None = None,
     ) -> T:
         """Authenticated call: replay once with a fresh token on 1011/1012/1013, retry what may be retried.
 
-        Non-idempotent calls (create/push campaign) are replayed only when the request
-        surely never reached FPT; otherwise the error goes up for the caller to reconcile.
+        The delivery model decides what may go again (:func:`~airflow_provider_fptsms.delivery.may_replay`):
+        refusals that may pass always; an unknown outcome only when ``replay_safe`` (reads, and CSKH
+        sends, which FPT's 5-minute duplicate rule makes safe). ``replays`` notes attempts that may
+        have landed, so a 2501 on a later attempt can be read as "ours landed".
         """
 
         send = exchange or self._post
@@ -256,14 +262,19 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
         def attempt() -> T:
             token = self._token()
             try:
-                return send(build(token.value, token.session_id), parse)
-            except TokenError:
-                TOKENS.invalidate(self.settings.token_key, token)
-                fresh = self._token()
-                return send(build(fresh.value, fresh.session_id), parse)
+                try:
+                    return send(build(token.value, token.session_id), parse)
+                except TokenError:
+                    TOKENS.invalidate(self.settings.token_key, token)
+                    fresh = self._token()
+                    return send(build(fresh.value, fresh.session_id), parse)
+            except SmsError as error:
+                if replays is not None:
+                    replays.note(error)
+                raise
 
         s = self.settings
-        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=replayable(idempotent))
+        return with_retries(attempt, max_attempts=s.max_attempts, backoff=s.backoff, retry_if=replayable(replay_safe))
 
     def _brandname(self, brandname: str | None) -> str:
         chosen = brandname or self.settings.brandname
@@ -283,40 +294,44 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
         brandname: str | None = None,
         request_id: str | None = None,
         international: bool = False,
-    ) -> dict[str, Any]:
-        """Send one customer-care message. A 2501 reply for our ``request_id`` means already sent.
+        replaying: bool = False,
+    ) -> SendResult:
+        """Send one customer-care message; returns a :class:`SendResult` (``sent`` or ``already_sent``).
 
-        Returns ``{"status": "sent" | "already_sent", "message_id", "telco", "phone" (masked), "request_id"}``.
+        Safe to replay inside the call (5xx, 1007, lost reply): FPT refuses the same text to the same
+        phone for 5 minutes, so a 2501 after an attempt that may have landed means it did
+        (``already_sent``). A 2501 on the first attempt means the phone already holds this text from
+        someone else: :class:`DuplicateMessageError` is raised, nothing was sent.
+
+        :param phone: the recipient, in any spelling ``normalise`` accepts (invalid numbers fail before any call).
+        :param message: the text, sent as UTF-8.
+        :param brandname: overrides the connection extra ``brandname``.
+        :param request_id: FPT's RequestId (<= 100 chars), a label for tracing and reports; one is made
+            per call when omitted. No guarantee rests on FPT honouring it.
+        :param international: use FPT's international endpoint (numbers with country code).
+        :param replaying: this call repeats an earlier attempt whose outcome was unknown (a 2501 then
+            means the earlier attempt landed).
         """
         chosen = self._brandname(brandname)
         phone = normalise(phone, international=international)  # bad numbers fail here, before any call
+        request_id = request_id or new_request_id()
+        replays = Replays(replaying)
         try:
             receipt = self._call(
                 lambda token, session: fpt.cskh_request(
                     token, session, chosen, phone, message, request_id, international=international
                 ),
                 fpt.parse_cskh,
-                idempotent=request_id is not None,
+                replay_safe=True,
+                replays=replays,
             )
         except DuplicateMessageError:
-            if request_id is None:
+            if not replays.replaying:
                 raise
-            log.info("CSKH to %s already accepted (RequestId %s)", mask_phone(phone), request_id)
-            return {
-                "status": "already_sent",
-                "message_id": None,
-                "telco": None,
-                "phone": mask_phone(phone),
-                "request_id": request_id,
-            }
+            log.info("CSKH to %s was accepted by an earlier attempt (RequestId %s)", mask_phone(phone), request_id)
+            return SendResult.reconciled(phone, request_id)
         log.info("CSKH to %s accepted: MessageId %s (%s)", mask_phone(phone), receipt.message_id, receipt.telco)
-        return {
-            "status": "sent",
-            "message_id": receipt.message_id,
-            "telco": receipt.telco,
-            "phone": mask_phone(phone),
-            "request_id": request_id,
-        }
+        return SendResult.ok(phone, request_id, receipt.message_id, receipt.telco)
 
     # ------------------------------------------------------------------ QC campaigns
 
@@ -330,18 +345,21 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
                 token, session, name, chosen, message, schedule_time, quota
             ),
             fpt.parse_campaign_created,
-            idempotent=False,
+            replay_safe=False,
         )
         log.info("Created QC campaign %r: %s (quota %d)", name, code, quota)
         return code
 
-    def push_campaign(self, campaign_code: str, phones: Sequence[str]) -> dict[str, Any]:
-        """Push one chunk of phones; returns NumMessageSent, NumRemainQuota, BatchId."""
+    def push_campaign(self, campaign_code: str, phones: Sequence[str]) -> fpt.PushReceipt:
+        """Push one chunk of phones; returns the receipt (messages charged, quota left, BatchId).
+
+        Not replayed once it may have reached FPT: the caller reconciles with ``detail-ads`` Total.
+        """
         chunk = [normalise(p) for p in phones]
         receipt = self._call(
             lambda token, session: fpt.push_campaign_request(token, session, campaign_code, chunk),
             fpt.parse_push,
-            idempotent=False,
+            replay_safe=False,
         )
         log.info(
             "Pushed %d phones to %s: batch %s, %d quota left",
@@ -350,24 +368,20 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
             receipt.batch_id,
             receipt.num_remain_quota,
         )
-        return {
-            "NumMessageSent": receipt.num_message_sent,
-            "NumRemainQuota": receipt.num_remain_quota,
-            "BatchId": receipt.batch_id,
-        }
+        return receipt
 
     def campaign_status(self, campaign_code: str) -> fpt.CampaignStatus:
         return self._call(
             lambda token, _session: fpt.campaign_detail_request(token, campaign_code),
             lambda status, body: fpt.parse_campaign_detail(status, body, campaign_code),
-            idempotent=True,
+            replay_safe=True,
         )
 
     def delivery_report(self, campaign_code: str) -> list[fpt.DeliveryRecord]:
         return self._call(
             lambda token, _session: fpt.delivery_report_request(token, campaign_code),
             fpt.parse_delivery_report,
-            idempotent=True,
+            replay_safe=True,
         )
 
     def download_delivery_report(self, campaign_code: str, path: str | Path) -> int:
@@ -386,14 +400,14 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
                             lines += chunk.count(b"\n")
                             last = chunk[-1:] or last
                 except requests.RequestException as exc:
-                    raise network_error(exc, fpt.GATEWAY, request.path) from None
+                    raise requests_error(exc, fpt.GATEWAY, request.path) from None
                 lines += last != b"\n"  # a last row without its newline still counts
                 return max(lines - 1, 0)  # minus the header
 
         return self._call(
             lambda token, _session: fpt.delivery_report_request(token, campaign_code),
             lambda _status, _body: 0,
-            idempotent=True,
+            replay_safe=True,
             exchange=stream,
         )
 
@@ -407,6 +421,22 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
         except SmsError as error:
             return False, str(error)
         return True, f"Connected to {self.settings.urls[0]}; token granted for {' '.join(self.settings.scopes)}"
+
+
+def new_request_id() -> str:
+    """A RequestId for a call that was given none: unique, so FPT's reports can tell calls apart."""
+    return f"call-{uuid.uuid4().hex}"
+
+
+class Replays:
+    """Inside one send: has an attempt whose outcome is unknown gone out (so a 2501 means it landed)?"""
+
+    def __init__(self, replaying: bool = False) -> None:
+        self.replaying = replaying
+
+    def note(self, error: BaseException) -> None:
+        if classify(error).outcome is Outcome.UNKNOWN:
+            self.replaying = True
 
 
 @contextmanager

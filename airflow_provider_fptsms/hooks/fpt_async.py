@@ -11,36 +11,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import aiohttp
 import tenacity
 from airflow.providers.http.hooks.http import HttpAsyncHook
 
+from airflow_provider_fptsms.delivery import CircuitBreaker, Outcome, classify, replay_verdict
 from airflow_provider_fptsms.gateways import fpt
-from airflow_provider_fptsms.gateways.errors import (
-    AccountError,
-    AuthError,
-    BrandnameError,
-    DuplicateMessageError,
-    QuotaError,
-    SmsError,
-    TokenError,
-    mask_phone,
-    may_have_landed,
+from airflow_provider_fptsms.gateways.errors import BATCH_FATAL, SmsError, TokenError
+from airflow_provider_fptsms.hooks._http import (
+    HostRotation,
+    mask,
+    network_error,
+    replayable,
+    retry_policy,
+    unreachable,
 )
-from airflow_provider_fptsms.hooks._http import HostRotation, mask, network_error, replayable, retry_policy
-from airflow_provider_fptsms.hooks.fpt import TOKENS, CachedToken, FptSettings, fpt_settings, scope_hint
+from airflow_provider_fptsms.hooks.fpt import TOKENS, CachedToken, FptSettings, Replays, fpt_settings, scope_hint
+from airflow_provider_fptsms.hooks.results import SendResult
 from airflow_provider_fptsms.sms.phones import normalise
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-
-#: Errors that would fail every message of a batch alike: stop the batch instead of burning through it.
-BATCH_FATAL = (AuthError, AccountError, BrandnameError, QuotaError)
 
 
 @dataclass(frozen=True)
@@ -51,6 +48,8 @@ class CskhMessage:
     message: str = field(repr=False)
     request_id: str | None = None
     brandname: str | None = None
+    #: repeats an earlier attempt whose outcome was unknown (a 2501 then means that attempt landed)
+    replaying: bool = False
 
 
 class FptSmsAsyncHook(HttpAsyncHook):
@@ -99,12 +98,14 @@ class FptSmsAsyncHook(HttpAsyncHook):
         try:
             async with session.post(url, json=request.body) as reply:
                 status, content = reply.status, await reply.read()
-        except aiohttp.ClientConnectorError as exc:
+        except aiohttp.ClientConnectorError as exc:  # never connected: refused, DNS, connect timeout
             self._hosts.failed(base)
-            raise network_error(exc, fpt.GATEWAY, url, request_sent=False) from None
+            timed_out = isinstance(exc, asyncio.TimeoutError)
+            raise network_error(exc, fpt.GATEWAY, url, request_sent=False, timed_out=timed_out) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             self._hosts.failed(base)
-            raise network_error(exc, fpt.GATEWAY, url, request_sent=True) from None
+            timed_out = isinstance(exc, asyncio.TimeoutError)
+            raise network_error(exc, fpt.GATEWAY, url, request_sent=True, timed_out=timed_out) from None
         if status >= 500:
             self._hosts.failed(base)
         return parse(status, content)
@@ -127,21 +128,29 @@ class FptSmsAsyncHook(HttpAsyncHook):
         build: Callable[[str, str], fpt.FptRequest],
         parse: Callable[[int, bytes], T],
         *,
-        idempotent: bool,
+        replay_safe: bool,
+        replays: Replays | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> T:
+        """The sync hook's ``_call`` rules on the event loop; ``breaker`` stops retries once it opens."""
         settings = await self.settings()
 
         async def attempt() -> T:
             token = await self._token(session)
             try:
-                return await self._post(session, build(token.value, token.session_id), parse)
-            except TokenError:
-                TOKENS.invalidate(settings.token_key, token)
-                fresh = await self._token(session)
-                return await self._post(session, build(fresh.value, fresh.session_id), parse)
+                try:
+                    return await self._post(session, build(token.value, token.session_id), parse)
+                except TokenError:
+                    TOKENS.invalidate(settings.token_key, token)
+                    fresh = await self._token(session)
+                    return await self._post(session, build(fresh.value, fresh.session_id), parse)
+            except SmsError as error:
+                if replays is not None:
+                    replays.note(error)
+                raise
 
         # Fast path: most calls succeed at once; tenacity's machinery costs more than the request's own CPU.
-        retry_if = replayable(idempotent)
+        retry_if = replayable(replay_safe, breaker)
         try:
             return await attempt()
         except BaseException as exc:
@@ -164,7 +173,7 @@ class FptSmsAsyncHook(HttpAsyncHook):
                 session,
                 lambda token, _session_id: fpt.campaign_detail_request(token, campaign_code),
                 lambda status, body: fpt.parse_campaign_detail(status, body, campaign_code),
-                idempotent=True,
+                replay_safe=True,
             )
         )
 
@@ -174,7 +183,7 @@ class FptSmsAsyncHook(HttpAsyncHook):
                 session,
                 lambda token, _session_id: fpt.delivery_report_request(token, campaign_code),
                 fpt.check_delivery_report,
-                idempotent=True,
+                replay_safe=True,
             )
         )
         # a million-row report takes seconds to parse: not on the triggerer's event loop
@@ -188,27 +197,39 @@ class FptSmsAsyncHook(HttpAsyncHook):
         *,
         max_concurrency: int = 32,
         international: bool = False,
-        on_result: Callable[[int, dict[str, Any]], None] | None = None,
-    ) -> list[dict[str, Any]]:
+        before_send: Callable[[CskhMessage], Awaitable[bool]] | None = None,
+        on_result: Callable[[int, SendResult], None] | None = None,
+        breaker_threshold: int = 10,
+    ) -> list[SendResult]:
         """Send many CSKH messages, at most ``max_concurrency`` in flight; results in input order.
 
-        Per-message refusals (bad phone, content, duplicate without RequestId) become
-        ``{"status": "failed", "error_code", "error"}`` rows, and messages whose reply was lost after
-        every retry ``"in_doubt"`` rows (they may have been accepted); errors that would fail every
-        message alike (auth, account, brandname, quota) stop the batch and are raised.
-        ``on_result(index, result)`` is called as each message completes (progress, durable records).
+        Each message becomes one :class:`SendResult`: ``sent``, ``already_sent`` (a replay that FPT
+        recognised), ``duplicate_content`` (FPT already held this text for the phone, not from us),
+        ``failed`` (refused) or ``in_doubt`` (may have been accepted). Errors that would fail every
+        message alike (auth, account, brandname, quota) stop the batch and are raised, as is
+        :class:`GatewayUnreachableError` once ``breaker_threshold`` calls in a row found no gateway.
+
+        :param messages: consumed lazily; a message is taken only when a slot is free.
+        :param max_concurrency: messages in flight at once.
+        :param international: use FPT's international endpoint.
+        :param before_send: awaited for each message just before its request (the write-ahead record);
+            False holds the message back (no request, no result).
+        :param on_result: called with (index, result) as each message completes.
+        :param breaker_threshold: consecutive transport/token failures that stop the batch.
         """
         settings = await self.settings()
-        results: dict[int, dict[str, Any]] = {}
+        results: dict[int, SendResult] = {}
         queue = iter(enumerate(messages))
+        breaker = CircuitBreaker(breaker_threshold)
 
         async with self.client(max_concurrency=max_concurrency) as session:
 
-            async def one(item: CskhMessage) -> dict[str, Any]:
+            async def one(item: CskhMessage) -> SendResult:
                 brandname = item.brandname or settings.brandname or ""
+                replays = Replays(item.replaying)
+                phone = item.phone
                 try:
                     phone = normalise(item.phone, international=international)
-                    item = replace(item, phone=phone)  # results show 84912***678 however it was typed
                     receipt = await self._call(
                         session,
                         lambda token, session_id: fpt.cskh_request(
@@ -221,37 +242,45 @@ class FptSmsAsyncHook(HttpAsyncHook):
                             international=international,
                         ),
                         fpt.parse_cskh,
-                        idempotent=item.request_id is not None,
+                        replay_safe=True,
+                        replays=replays,
+                        breaker=breaker,
                     )
-                except DuplicateMessageError as error:
-                    if item.request_id is None:
-                        return _failed(item, error)
-                    return _result(item, "already_sent")
                 except BATCH_FATAL:
                     raise
                 except SmsError as error:
-                    return _failed(item, error)
-                return _result(item, "sent", receipt.message_id, receipt.telco)
+                    verdict = replay_verdict(error, replaying=replays.replaying)
+                    if verdict.outcome is Outcome.ACCEPTED:
+                        return SendResult.reconciled(phone, item.request_id)
+                    return SendResult.from_error(phone, item.request_id, error, verdict)
+                breaker.record(None)
+                return SendResult.ok(phone, item.request_id, receipt.message_id, receipt.telco)
 
-            stop = asyncio.Event()  # set by a batch-fatal error: take no new message
+            stop = asyncio.Event()  # set by a batch-fatal error or an open breaker: take no new message
 
-            def report(index: int, result: dict[str, Any]) -> None:
+            def report(index: int, result: SendResult) -> None:
                 results[index] = result
                 if on_result is not None:
                     on_result(index, result)
 
             async def worker() -> None:
                 for index, item in queue:
+                    if stop.is_set():
+                        return  # taken from the iterator but never announced nor sent: no result, not in doubt
+                    if before_send is not None and not await before_send(item):
+                        continue  # held back by the caller (written ahead, and reported by it)
                     try:
                         result = await one(item)
                     except BATCH_FATAL as error:
                         stop.set()
-                        report(index, _failed(item, error))  # refused, not lost: a retry may send it
+                        report(index, SendResult.from_error(item.phone, item.request_id, error, classify(error)))
                         raise
                     except BaseException:
                         stop.set()
                         raise
                     report(index, result)
+                    if breaker.open:
+                        stop.set()
                     if stop.is_set():
                         return
 
@@ -266,32 +295,9 @@ class FptSmsAsyncHook(HttpAsyncHook):
             failure = next((o for o in outcomes if isinstance(o, BaseException)), None)
             if failure is not None:
                 raise failure
-        sent = sum(1 for r in results.values() if r["status"] == "sent")
-        log.info(
-            "Bulk CSKH: %d messages, %d sent, %d already sent, %d failed",
-            len(results),
-            sent,
-            sum(1 for r in results.values() if r["status"] == "already_sent"),
-            sum(1 for r in results.values() if r["status"] == "failed"),
-        )
+            if breaker.open:
+                assert self._hosts is not None
+                raise unreachable(breaker, fpt.GATEWAY, self._hosts.current)
+        counts = Counter(r.status.value for r in results.values())
+        log.info("Bulk CSKH: %d messages, %s", len(results), dict(counts))
         return [results[index] for index in sorted(results)]
-
-
-def _result(item: CskhMessage, status: str, message_id: str | None = None, telco: str | None = None) -> dict[str, Any]:
-    return {
-        "status": status,
-        "message_id": message_id,
-        "telco": telco,
-        "phone": mask_phone(item.phone),
-        "request_id": item.request_id,
-        "error_code": None,
-        "error": None,
-    }
-
-
-def _failed(item: CskhMessage, error: SmsError) -> dict[str, Any]:
-    """A refused message (``failed``: safe to send again), or one whose outcome is unknown (``in_doubt``)."""
-    row = _result(item, "in_doubt" if may_have_landed(error) else "failed")
-    code = error.code if error.code is not None else f"invalid_{getattr(error, 'field', 'input')}"
-    row.update(error_code=code, error=str(error))
-    return row

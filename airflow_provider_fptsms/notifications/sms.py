@@ -1,25 +1,41 @@
 """``FptSmsNotifier`` / ``FiboSmsNotifier``: SMS alerts from ``on_failure_callback`` & co.
 
-Each alert carries an id derived from the DAG run, the task, the phone and the text, so a
-callback that runs twice does not page anyone twice (FPT answers 2501 for a repeated RequestId;
-Fibo recognises a repeated smsGUID). Accents are stripped by default so an alert stays one
-GSM-7 segment (160 characters) instead of a UCS-2 one (70).
+An alert must go out even when the context is thinner than the template expected (a run
+triggered from the REST API or the CLI has no logical date, so no ``ds`` / ``ts``): undefined
+variables render as ``-``, with one warning, and the SMS is still sent.
+
+Each alert is one intent of the delivery model: its key is the notifier's ``idempotency_key``
+(default: dag, task, map index, logical date or run id) with the phone and the text, recorded in
+the send journal, so a callback that runs twice does not page anyone twice, minutes or days apart.
+Accents are stripped by default so an alert stays one GSM-7 segment (160 characters) instead of a
+UCS-2 one (70).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import jinja2
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_fptsms.gateways.errors import SmsError, mask_phone
+from airflow_provider_fptsms.delivery import recipient_key
+from airflow_provider_fptsms.gateways.errors import DuplicateMessageError, SmsError, mask_phone
+from airflow_provider_fptsms.operators._keys import operation_key_for
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_fptsms.hooks.results import SendResult
+    from airflow_provider_fptsms.state import SendJournal
+
+log = logging.getLogger(__name__)
+
+#: what an undefined template variable renders as in an alert
+UNDEFINED = "-"
 
 #: Ready-made alert texts for QC campaign DAGs (templated).
 TASK_FAILED_ALERT = "QC {{ ti.dag_id }}: task {{ ti.task_id }} failed"
@@ -29,14 +45,47 @@ REPORT_READY_ALERT = (
 )
 
 
-class _SmsNotifier(BaseNotifier):
-    template_fields: Sequence[str] = ("message", "phones")
+def forgiving_undefined(missing: list[str]) -> type[jinja2.Undefined]:
+    """An ``Undefined`` that renders as ``-`` (also ``{{ a.b.c }}``) and notes the name it stood for."""
 
-    def __init__(self, *, message: str, phones: Sequence[str] | str, strip_accents: bool = True) -> None:
+    class Forgiving(jinja2.ChainableUndefined):
+        def __str__(self) -> str:
+            missing.append(self._undefined_name or "?")
+            return UNDEFINED
+
+    return Forgiving
+
+
+class _SmsNotifier(BaseNotifier):
+    template_fields: Sequence[str] = ("message", "phones", "idempotency_key")
+
+    def __init__(
+        self,
+        *,
+        message: str,
+        phones: Sequence[str] | str,
+        strip_accents: bool = True,
+        idempotency_key: str | None = None,
+        state_path: str | None = None,
+    ) -> None:
         super().__init__()
         self.message = message
         self.phones = phones
         self.strip_accents = strip_accents
+        self.idempotency_key = idempotency_key
+        self.state_path = state_path
+
+    def render_template_fields(self, context: Context, jinja_env: jinja2.Environment | None = None) -> None:
+        """Render as Airflow does, but an undefined variable becomes ``-`` instead of failing the alert."""
+        env = jinja_env or self.get_template_env(dag=context.get("dag"))
+        missing: list[str] = []
+        super().render_template_fields(context, env.overlay(undefined=forgiving_undefined(missing)))
+        if missing:
+            log.warning(
+                "SMS alert template: %s undefined in this run's context, rendered as %r",
+                ", ".join(sorted(set(missing))),
+                UNDEFINED,
+            )
 
     def _recipients(self) -> list[str]:
         phones = self.phones.split(",") if isinstance(self.phones, str) else list(self.phones)
@@ -49,21 +98,17 @@ class _SmsNotifier(BaseNotifier):
         check_message(text, field="message")
         return text
 
-    @staticmethod
-    def _alert_id(context: Context, phone: str, text: str) -> str:
-        run = context.get("dag_run")
-        ti = context.get("ti")
-        parts = [
-            getattr(run, "dag_id", "") or getattr(ti, "dag_id", ""),
-            getattr(run, "run_id", "") or getattr(ti, "run_id", ""),
-            getattr(ti, "task_id", "") or "dag",
-            phone,
-            text,
-        ]
-        return "alert-" + hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
-
-    def _send_one(self, phone: str, text: str, alert_id: str) -> dict[str, Any]:
+    def _send_one(self, phone: str, text: str, alert_id: str) -> SendResult:
         raise NotImplementedError
+
+    def _journal(self, operation: str) -> SendJournal | None:
+        from airflow_provider_fptsms.state import SendJournal, StateStore
+
+        try:
+            return SendJournal(StateStore(self.state_path), f"alerts/{operation}")
+        except Exception as error:  # an alert must not drop because its record cannot be kept
+            log.warning("SMS alert journal unavailable (%s): sending without it", type(error).__name__)
+            return None
 
     def notify(self, context: Context) -> None:
         text = self._text()
@@ -72,13 +117,31 @@ class _SmsNotifier(BaseNotifier):
             from airflow_provider_fptsms.gateways.errors import InvalidInputError
 
             raise InvalidInputError("phones", self.phones, "no recipient", "pass at least one phone")
+        operation = operation_key_for(context, self.idempotency_key)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        journal = self._journal(operation)
+        records = _recall(journal)
         failures: list[str] = []
         for phone in phones:
+            key = recipient_key(operation, f"{phone}\x1f{digest}")
+            record = records.get(key)
+            if record is not None and record.done:
+                log.info("SMS alert to %s: already sent for %r", mask_phone(phone), operation)
+                continue
+            _write(journal, lambda j, k=key: j.intend([k]))
             try:
-                result = self._send_one(phone, text, self._alert_id(context, phone, text))
-                self.log.info("SMS alert to %s: %s", mask_phone(phone), result["status"])
+                result = self._send_one(phone, text, key)
+            except DuplicateMessageError:
+                log.info("SMS alert to %s: the phone already has this text from the last minutes", mask_phone(phone))
+                _write(journal, lambda j, k=key: j.record(k, {"state": "refused", "final": True}))
+                continue
             except SmsError as error:
                 failures.append(f"{mask_phone(phone)}: {error}")
+                _write(journal, lambda j, k=key: j.record(k, {"state": "refused"}))
+                continue
+            _write(journal, lambda j, k=key, r=result: j.record(k, r.as_dict()))
+            log.info("SMS alert to %s: %s", mask_phone(phone), result.status.value)
+        _write(journal, lambda j: j.close())
         if failures:
             raise SmsError(
                 f"{len(failures)} of {len(phones)} SMS alerts failed: " + "; ".join(failures),
@@ -90,15 +153,41 @@ class _SmsNotifier(BaseNotifier):
         await asyncio.to_thread(self.notify, context)
 
 
+def _recall(journal: SendJournal | None) -> dict[str, Any]:
+    if journal is None:
+        return {}
+    try:
+        return journal.recall()
+    except Exception as error:
+        log.warning("SMS alert journal unreadable (%s): sending without it", type(error).__name__)
+        return {}
+
+
+def _write(journal: SendJournal | None, action: Any) -> None:
+    """Journal writes never stop an alert: a page that goes out unrecorded beats one that does not go out."""
+    if journal is None:
+        return
+    try:
+        action(journal)
+    except Exception as error:
+        log.warning("SMS alert journal write failed (%s)", type(error).__name__)
+
+
 class FptSmsNotifier(_SmsNotifier):
     """Send an SMS alert through FPT SMS Brandname (CSKH).
 
     :param message: templated text, e.g. ``"{{ dag.dag_id }} failed at {{ ti.task_id }}"``.
     :param phones: list or comma-separated string (templated).
     :param strip_accents: keep the alert GSM-7 (default True).
+    :param fpt_conn_id: a ``fptsms`` connection.
+    :param brandname: overrides the connection's brandname.
+    :param international: use FPT's international endpoint.
+    :param idempotency_key: the alert's operation (templated); default dag, task, map index and
+        logical date (or run id). The same key, phone and text are sent once.
+    :param state_path: where the alert journal lives (default ``$AIRFLOW_HOME/fptsms/state``).
     """
 
-    template_fields: Sequence[str] = ("message", "phones", "brandname")
+    template_fields: Sequence[str] = ("message", "phones", "brandname", "idempotency_key")
 
     def __init__(
         self,
@@ -109,13 +198,21 @@ class FptSmsNotifier(_SmsNotifier):
         brandname: str | None = None,
         international: bool = False,
         strip_accents: bool = True,
+        idempotency_key: str | None = None,
+        state_path: str | None = None,
     ) -> None:
-        super().__init__(message=message, phones=phones, strip_accents=strip_accents)
+        super().__init__(
+            message=message,
+            phones=phones,
+            strip_accents=strip_accents,
+            idempotency_key=idempotency_key,
+            state_path=state_path,
+        )
         self.fpt_conn_id = fpt_conn_id
         self.brandname = brandname
         self.international = international
 
-    def _send_one(self, phone: str, text: str, alert_id: str) -> dict[str, Any]:
+    def _send_one(self, phone: str, text: str, alert_id: str) -> SendResult:
         from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 
         return FptSmsHook(self.fpt_conn_id).send_cskh(
@@ -124,9 +221,18 @@ class FptSmsNotifier(_SmsNotifier):
 
 
 class FiboSmsNotifier(_SmsNotifier):
-    """Send an SMS alert through Fibo SMS (SendMaskedSMS)."""
+    """Send an SMS alert through Fibo SMS (SendMaskedSMS).
 
-    template_fields: Sequence[str] = ("message", "phones", "sender_name")
+    :param message: templated text.
+    :param phones: list or comma-separated string (templated).
+    :param fibo_conn_id: a ``fibosms`` connection.
+    :param sender_name: overrides the connection extra ``sender_name``.
+    :param strip_accents: keep the alert GSM-7 (default True).
+    :param idempotency_key: the alert's operation (templated), as for :class:`FptSmsNotifier`.
+    :param state_path: where the alert journal lives.
+    """
+
+    template_fields: Sequence[str] = ("message", "phones", "sender_name", "idempotency_key")
 
     def __init__(
         self,
@@ -136,12 +242,20 @@ class FiboSmsNotifier(_SmsNotifier):
         fibo_conn_id: str = "fibosms_default",
         sender_name: str | None = None,
         strip_accents: bool = True,
+        idempotency_key: str | None = None,
+        state_path: str | None = None,
     ) -> None:
-        super().__init__(message=message, phones=phones, strip_accents=strip_accents)
+        super().__init__(
+            message=message,
+            phones=phones,
+            strip_accents=strip_accents,
+            idempotency_key=idempotency_key,
+            state_path=state_path,
+        )
         self.fibo_conn_id = fibo_conn_id
         self.sender_name = sender_name
 
-    def _send_one(self, phone: str, text: str, alert_id: str) -> dict[str, Any]:
+    def _send_one(self, phone: str, text: str, alert_id: str) -> SendResult:
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
 
         return FiboSmsHook(self.fibo_conn_id).send_sms(phone, text, sender_name=self.sender_name, sms_guid=alert_id)

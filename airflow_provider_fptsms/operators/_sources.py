@@ -62,19 +62,25 @@ def _shown(source: Any) -> str:
 
 @contextmanager
 def phone_values(source: PhoneSource, column: str | int | None = None) -> Iterator[Iterator[str]]:
-    """Yield an iterator of raw phone values; files are streamed, remote files copied to a temp file first."""
-    from airflow_provider_fptsms.sms.phones import read_phones
+    """Yield an iterator of raw phone values; files are streamed, remote files copied to a temp file first.
 
-    source = as_source(source)
-    if source is None or (isinstance(source, (list, tuple)) and not source):
-        raise InvalidInputError("phones", source, "is empty", "pass a list of phones or a file path")
+    The same phones, in the same order, as :func:`recipient_rows` gives for the same source: both read
+    through :mod:`airflow_provider_fptsms.sms.audience` (this one on its phones-only fast path).
+    """
+    from airflow_provider_fptsms.sms.audience import read_phones
+
+    source = _non_empty(as_source(source))
     if isinstance(source, (list, tuple)):
-        if column is not None:
-            raise InvalidInputError("phone_column", column, "only applies to CSV files", "drop phone_column")
-        yield iter(source)
+        yield read_phones(source, column)
         return
     with _local_file(source) as path:
-        yield read_phones(path, column=column)
+        yield read_phones(path, column)
+
+
+def _non_empty(source: Any) -> Any:
+    if source is None or (isinstance(source, (list, tuple)) and not source):
+        raise InvalidInputError("phones", source, "is empty", "pass a list of phones or a file path")
+    return source
 
 
 def count_rows(source: PhoneSource) -> int | None:
@@ -89,7 +95,7 @@ def count_rows(source: PhoneSource) -> int | None:
         return None
     import gzip
 
-    opener = gzip.open if path.suffix == ".gz" else open
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
     with opener(path, "rb") as handle:
         return sum(1 for _ in handle)
 
@@ -101,25 +107,18 @@ def recipient_rows(
     """Yield ``(row, raw phone, variables)`` for a personalised send.
 
     ``source`` is a list of phones, a list of dicts (the phone under ``phone_column`` or ``"phone"``,
-    every key a template variable), or a CSV/txt file (every column a variable; ``.gz`` too).
+    every key a template variable), or a file: a CSV/TSV (every column a variable; ``;`` and tabs
+    detected) or a list of one phone per line; ``.gz`` too.  Parsing is
+    :func:`airflow_provider_fptsms.sms.audience.read_audience`'s, the rules the push reads files by.
     """
-    source = as_source(source)
-    if isinstance(source, (list, tuple)) and source and isinstance(source[0], dict):
-        key = phone_column if isinstance(phone_column, str) else "phone"
-        rows: list[dict[str, Any]] = list(source)
-        missing = next((i for i, item in enumerate(rows, 1) if key not in item), None)
-        if missing is not None:
-            raise InvalidInputError("phone_column", key, f"is missing from item {missing}", "name the phone key")
-        yield (
-            (i, item[key], {k: "" if v is None else str(v) for k, v in item.items()}) for i, item in enumerate(rows, 1)
-        )
-        return
-    if isinstance(source, (list, tuple)) or source is None or not str(source).endswith((".csv", ".csv.gz")):
-        with phone_values(source, phone_column) as values:  # plain phones: no variables
-            yield ((i, value, {}) for i, value in enumerate(values, 1))
+    from airflow_provider_fptsms.sms.audience import read_audience
+
+    source = _non_empty(as_source(source))
+    if isinstance(source, (list, tuple)):
+        yield read_audience(source, phone_column)
         return
     with _local_file(source) as path:
-        yield _csv_rows(path, phone_column)
+        yield read_audience(path, phone_column)
 
 
 def _is_remote(source: Any) -> bool:
@@ -144,24 +143,3 @@ def _local_file(source: Any) -> Iterator[Path]:
             "phones", _shown(source), "file not found", "check the path on the worker (or pass a list of phones)"
         )
     yield path
-
-
-def _csv_rows(path: Path, phone_column: str | int | None) -> Iterator[tuple[int, Any, dict[str, str]]]:
-    import csv
-    import gzip
-    import io
-
-    from airflow_provider_fptsms.sms.phones import phone_column as pick
-
-    raw = gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # noqa: SIM115 - closed by the wrapper
-    with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        index, has_header = pick(header, phone_column)
-        names = [h.strip() for h in header] if has_header else [f"col{i}" for i in range(len(header))]
-        if not has_header:
-            yield 1, header[index], dict(zip(names, header, strict=False))
-        for number, row in enumerate(reader, 2 if not has_header else 1):
-            if not any(cell.strip() for cell in row):
-                continue
-            yield number, row[index] if index < len(row) else "", dict(zip(names, row, strict=False))

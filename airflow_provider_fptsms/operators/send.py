@@ -1,16 +1,17 @@
 """Send customer-care (CSKH) / OTP / alert SMS from a DAG: one message or a personalised one per row.
 
-Safety, in the order it happens:
+Safety, in the order it happens (the rules themselves live in :mod:`airflow_provider_fptsms.delivery`):
 1. everything is checked before the first send — phones normalised (invalid rows reported),
    ``{column}`` placeholders resolved for every row, lengths checked — and ``dry_run`` stops here
    with a preview and a cost estimate;
-2. every message carries a RequestId derived from (dag, run, task, map index, phone): a retry is
-   recognised by FPT (2501 = already sent) for 5 minutes, and by the send journal after that;
-3. each block of messages is announced in the journal before it goes out, and results are
-   recorded as they arrive, so a retried task sends only what is missing;
-4. a message that may have been accepted without us learning it (reply lost after every retry,
-   or the try died with it in flight) is *in doubt*: sent again only while the gateway would
-   still recognise it, otherwise held back and reported (``resend_in_doubt=True`` overrides);
+2. the send belongs to a business operation, its ``idempotency_key`` (default: dag, task, map
+   index and logical date), and each message to (key, phone); the journal of that key says what
+   earlier tries *and runs* already sent, and those are never sent again;
+3. each message's intent is written just before it goes out, its answer as it arrives;
+4. a message that may have been accepted without us learning it (reply lost, or the try died
+   with it in flight) is *in doubt*: replayed only while the gateway would recognise the repeat
+   (FPT: same text, same phone, 5 minutes), otherwise held back and reported
+   (``resend_in_doubt=True`` overrides);
 5. per-recipient results (phone masked) go to ``output_path``; XCom gets a small summary.
 """
 
@@ -18,22 +19,33 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import hashlib
 import io
 import os
 import string
-import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_fptsms.gateways.errors import InvalidInputError, SmsError, mask_phone, may_have_landed
+from airflow_provider_fptsms.delivery import (
+    FPT_DUPLICATE_WINDOW,
+    NO_RECONCILER,
+    KeyRecord,
+    Reconciler,
+    State,
+    Step,
+    recipient_key,
+)
+from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
+from airflow_provider_fptsms.operators._keys import operation_key_for
 from airflow_provider_fptsms.operators._sources import PhoneSource, mask_literal_phones, recipient_rows
 from airflow_provider_fptsms.state import SendJournal, StateStore
+
+if TYPE_CHECKING:
+    from airflow_provider_fptsms.hooks.results import SendResult
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -50,13 +62,6 @@ class Recipient:
     segments: int
 
 
-def request_id_for(context: Context, phone: str) -> str:
-    """Same run, task, map index and phone -> same id, on every try (<= 100 chars as FPT requires)."""
-    ti = context["ti"]
-    key = f"{ti.dag_id}|{ti.run_id}|{ti.task_id}|{ti.map_index}|{phone}"
-    return hashlib.sha256(key.encode()).hexdigest()[:40]
-
-
 def placeholders(message: str) -> set[str]:
     """``{name}`` fields of a message (after Airflow's Jinja rendering)."""
     try:
@@ -67,61 +72,50 @@ def placeholders(message: str) -> set[str]:
         ) from None
 
 
-class Dispatch:
-    """Hands recipients to a sender in blocks announced in the journal, and remembers what it handed out.
+class TryDelivery:
+    """One try of a bulk send, between the journal and a hook: the intent before each message, its
+    answer after. A message replayed from doubt is re-checked as it goes (on the store's clock):
+    past its window it is held back after all, and reported in doubt."""
 
-    Blocks are small (twice the concurrency): after a kill, everything announced but unanswered is in
-    doubt, so a block should hold little more than what is really in flight. A message in doubt that
-    is being sent again goes first, and is re-checked when its block is handed out: past
-    ``resend_until`` the gateway would no longer recognise it, so it is held back after all.
-    On a clean exit, announced messages never handed out are recorded as not sent.
-    """
+    def __init__(self, journal: SendJournal, rows: dict[str, int], replay_until: dict[str, float]) -> None:
+        from airflow_provider_fptsms.state import GroupCommit
 
-    def __init__(
-        self, journal: SendJournal, recipients: list[Recipient], block: int, resend_until: dict[str, float]
-    ) -> None:
         self.journal = journal
-        self.block = max(1, block)
-        self.resend_until = resend_until
-        self.recipients = sorted(recipients, key=lambda r: r.request_id not in resend_until)  # doubtful first
-        self.rows = {r.request_id: r.row for r in recipients}
-        self.late: set[str] = set()
-        self._announced: list[str] = []
-        self._taken: set[str] = set()
+        self.rows = rows
+        self.replay_until = replay_until
+        self.held: set[str] = set()
+        # a local journal appends each intent in microseconds; an object store batches concurrent ones
+        self._commit = None if journal.appends else GroupCommit(journal, in_thread=True)
 
-    def blocks(self) -> Iterator[list[Recipient]]:
-        for start in range(0, len(self.recipients), self.block):
-            now = time.time()
-            block = []
-            for r in self.recipients[start : start + self.block]:
-                if self.resend_until.get(r.request_id, now) < now:
-                    self.late.add(r.request_id)
-                else:
-                    block.append(r)
-            if block:
-                self.journal.intend([r.request_id for r in block])
-                self._announced += [r.request_id for r in block]
-                yield block
+    def _still_replayable(self, key: str, written_at: float | None) -> bool:
+        until = self.replay_until.get(key)
+        if until is None or written_at is None or written_at < until:
+            return True
+        self.held.add(key)
+        return False
 
-    def take(self, recipient: Recipient) -> Recipient:
-        """Mark a recipient as handed to the gateway (called just before its request is made)."""
-        self._taken.add(recipient.request_id)
-        return recipient
+    async def before_send_async(self, item: Any) -> bool:
+        key = item.request_id
+        stamp = key in self.replay_until
+        if self._commit is None:
+            return self._still_replayable(key, self.journal.intend([key], stamp=stamp))
+        return self._still_replayable(key, await self._commit.announce(key, stamp=stamp))
 
-    def record(self, result: dict[str, Any]) -> None:
-        self.journal.record({**result, "row": self.rows.get(result["request_id"]), "at": time.time()})
+    def before_send(self, item: Any) -> bool:
+        key = item.sms_guid
+        return self._still_replayable(key, self.journal.intend([key], stamp=key in self.replay_until))
 
-    def close(self) -> None:
-        for request_id in self._announced:
-            if request_id not in self._taken:
-                self.record({"request_id": request_id, "status": "failed", "error_code": "not_sent"})
-        self.journal.flush()
+    def on_result(self, _index: int, result: SendResult) -> None:
+        assert result.request_id is not None
+        entry = result.as_dict()
+        entry["row"] = self.rows.get(result.request_id)
+        self.journal.record(result.request_id, entry)
 
 
 class _BulkSmsOperator(BaseOperator):
     """Shared shape of the send operators; subclasses only send."""
 
-    template_fields: Sequence[str] = ("phones", "message", "output_path", "state_path")
+    template_fields: Sequence[str] = ("phones", "message", "output_path", "state_path", "idempotency_key")
     template_fields_renderers: ClassVar[dict[str, str]] = {"message": "jinja"}
     ui_color = "#ffe9d6"
     gateway = ""
@@ -144,9 +138,11 @@ class _BulkSmsOperator(BaseOperator):
         row_range: tuple[int, int] | None = None,
         mask_message: bool = False,
         resend_in_doubt: bool = False,
+        idempotency_key: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.idempotency_key = idempotency_key
         self.mask_message = mask_message
         self.resend_in_doubt = resend_in_doubt
         self.row_range = tuple(row_range) if row_range else None
@@ -181,6 +177,7 @@ class _BulkSmsOperator(BaseOperator):
         if not isinstance(self.message, str) or not self.message.strip():
             raise InvalidInputError("message", self.message, "is empty", "write the message text")
         fields = placeholders(self.message)
+        operation = operation_key_for(context, self.idempotency_key)
         recipients: list[Recipient] = []
         invalid: Counter[str] = Counter()
         duplicates = 0
@@ -210,7 +207,7 @@ class _BulkSmsOperator(BaseOperator):
                 if self.strip_accents:
                     text = strip_accents(text)
                 info = check_message(text, field=f"message (row {row})", max_segments=self.max_segments)
-                recipients.append(Recipient(row, phone, text, request_id_for(context, phone), info.segments))
+                recipients.append(Recipient(row, phone, text, recipient_key(operation, phone), info.segments))
         stats = {
             "rows": len(recipients) + sum(invalid.values()) + duplicates,
             "valid": len(recipients),
@@ -263,8 +260,11 @@ class _BulkSmsOperator(BaseOperator):
 
     # ------------------------------------------------------------------ sending
 
-    def send_all(self, dispatch: Dispatch) -> list[dict[str, Any]]:
-        """Send ``dispatch.blocks()``, calling ``dispatch.take`` before and ``dispatch.record`` after each message."""
+    #: how the gateway lets a doubtful send be settled (see :mod:`airflow_provider_fptsms.delivery`)
+    reconciler: Reconciler = NO_RECONCILER
+
+    def send_all(self, todo: list[Recipient], delivery: TryDelivery) -> list[SendResult]:
+        """Send ``todo`` through the hook, calling ``delivery``'s write-ahead before and record after each."""
         raise NotImplementedError
 
     def check_connection(self) -> None:
@@ -276,46 +276,54 @@ class _BulkSmsOperator(BaseOperator):
         self.check_connection()
         if self._dry_run:
             return self.preview(recipients, stats)
-        ti = context["ti"]
-        journal = SendJournal(StateStore(self.state_path), f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}")
-        recall = journal.recall()
-        held, resend_until = self._held_back(recall.in_doubt)
-        todo = [r for r in recipients if r.request_id not in recall.done and r.request_id not in held]
-        if recall.done or recall.in_doubt:
+        operation = operation_key_for(context, self.idempotency_key)
+        journal = SendJournal(StateStore(self.state_path), operation)
+        records = journal.recall()
+        now = journal.clock() if any(r.state in (State.IN_DOUBT, State.INTENDED) for r in records.values()) else 0.0
+        steps = {r.request_id: self._step(records.get(r.request_id), now) for r in recipients}
+        counts = Counter(step.value for step in steps.values())
+        if records:
             self.log.info(
-                "Earlier tries: %d sent (not sending them again), %d in doubt (%d held back, %d sent again "
-                "while the gateway still recognises their RequestId)",
-                len(recall.done),
-                len(recall.in_doubt),
-                len(held),
-                len(recall.in_doubt) - len(held),
+                "Operation %r was worked on before: %d done (not sent again), %d in doubt replayed while %s "
+                "recognises a repeat, %d in doubt held back, %d to send",
+                operation,
+                counts[Step.SKIP.value],
+                counts[Step.REPLAY.value],
+                self.gateway,
+                counts[Step.HOLD.value],
+                counts[Step.SEND.value],
             )
-        dispatch = Dispatch(journal, todo, 2 * self.max_concurrency, resend_until)
+        replaying = [r for r in recipients if steps[r.request_id] is Step.REPLAY]  # first: their window runs
+        todo = replaying + [r for r in recipients if steps[r.request_id] is Step.SEND]
+        replay_until: dict[str, float] = {}
+        if not self.resend_in_doubt:
+            for r in replaying:
+                until = self.reconciler.replay_until(records[r.request_id].doubt_since or 0.0)
+                replay_until[r.request_id] = until if until is not None else 0.0
+        delivery = TryDelivery(journal, {r.request_id: r.row for r in recipients}, replay_until)
         try:
-            fresh = self.send_all(dispatch) if todo else []
+            fresh = self.send_all(todo, delivery) if todo else []
         finally:
-            dispatch.close()
-        held |= dispatch.late
-        doubtful = {rid: {"status": "in_doubt", "error_code": "in_doubt", "request_id": rid} for rid in held}
-        by_request = {r["request_id"]: r for r in (*recall.done.values(), *doubtful.values(), *fresh)}
-        results = [self._row(r, by_request.get(r.request_id)) for r in recipients]
+            journal.close()
+        by_key: dict[str, dict[str, Any]] = {}
+        for r in recipients:
+            record = records.get(r.request_id)
+            if steps[r.request_id] is Step.SKIP and record is not None:
+                status = "already_sent" if record.state is State.ACCEPTED else record.result.get("status", "failed")
+                by_key[r.request_id] = {**record.result, "status": status}
+            elif steps[r.request_id] is Step.HOLD or r.request_id in delivery.held:
+                by_key[r.request_id] = {"status": "in_doubt", "error_code": "in_doubt"}
+        by_key.update((result.request_id or "", result.as_dict()) for result in fresh)
+        results = [self._row(r, by_key.get(r.request_id)) for r in recipients]
         summary = self._summary(results, stats, self._write(context, results))
+        summary["idempotency_key"] = operation
         self._apply_fail_policy(summary)
         return summary
 
-    #: seconds after which the gateway no longer recognises a repeated message id (FPT: RequestId,
-    #: 5 minutes); a message in doubt is sent again only well inside it (see ``resend_in_doubt``)
-    duplicate_window = 0.0
-    RESEND_MARGIN = 60.0
-
-    def _held_back(self, in_doubt: dict[str, float]) -> tuple[set[str], dict[str, float]]:
-        """Messages in doubt that must not be sent again (the gateway would no longer recognise them),
-        and for the others the time until which a repeat is still recognised."""
-        if self.resend_in_doubt:
-            return set(), {}
-        until = {rid: at + self.duplicate_window - self.RESEND_MARGIN for rid, at in in_doubt.items()}
-        now = time.time()
-        return {rid for rid, t in until.items() if t < now}, {rid: t for rid, t in until.items() if t >= now}
+    def _step(self, record: KeyRecord | None, now: float) -> Step:
+        if record is None:
+            return Step.SEND
+        return self.reconciler.step(record, now, resend_in_doubt=self.resend_in_doubt)
 
     @staticmethod
     def _row(recipient: Recipient, result: dict[str, Any] | None) -> dict[str, Any]:
@@ -358,6 +366,7 @@ class _BulkSmsOperator(BaseOperator):
             "already_sent": statuses["already_sent"],
             "failed": statuses["failed"],
             "in_doubt": statuses["in_doubt"],
+            "duplicate_content": statuses["duplicate_content"],
             "failed_by_code": dict(failed),
             **stats,
             "output_path": path,
@@ -372,6 +381,19 @@ class _BulkSmsOperator(BaseOperator):
                 f"lost, too long ago for a repeat to be recognised; they are not sent again (status in_doubt in "
                 f"{summary['output_path']}). Next step: check them in the delivery reports or the gateway's "
                 "portal; to send them anyway, re-run with resend_in_doubt=True."
+            )
+        if summary["duplicate_content"] and summary["sent"] + summary["already_sent"] == 0:
+            raise AirflowException(
+                f"Nothing was sent: {self.gateway} refused all {summary['duplicate_content']} message(s) because each "
+                "phone already received the same text in the last 5 minutes, not from this operation (status "
+                f"duplicate_content in {summary['output_path']}). They are not sent again, so nobody receives the "
+                "text twice. Next step: if this was meant as a new message, change its text."
+            )
+        if summary["duplicate_content"]:
+            self.log.warning(
+                "%d message(s) not sent: the phone already received the same text in the last 5 minutes "
+                "(duplicate_content; not sent again)",
+                summary["duplicate_content"],
             )
         bad = summary["failed"] + summary["invalid"]
         total = summary["recipients"] + summary["invalid"]
@@ -418,11 +440,20 @@ class FptSendSmsOperator(_BulkSmsOperator):
         never shows in the Rendered tab or the logs.
     :param resend_in_doubt: also send again messages whose earlier outcome is unknown and that FPT
         would no longer recognise as repeats (more than 5 minutes ago); they may arrive twice.
+    :param idempotency_key: the business operation this send is (templated). Default: dag, task,
+        map index and logical date (the run id for runs without one), so a re-trigger or ``dags test``
+        of the same date sends nothing again. A key such as ``"{{ ds }}-spring-promo"`` holds across
+        runs and DAG versions. Each recipient's key is (this key, phone).
+    :param price_per_message: cost of one SMS part, for the dry-run estimate.
+    :param phone_column: the phone's column in a CSV, or its key in dicts (default ``phone``).
+    :param state_path: where the send journal lives (default ``$AIRFLOW_HOME/fptsms/state``; ``s3://...``
+        on multi-worker deployments).
+    :param fpt_conn_id: a ``fptsms`` connection.
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "brandname")
     gateway = "FPT"
-    duplicate_window = 300.0  # the manual: "2501 or 1: Duplicate message in 5 minutes"
+    reconciler = FPT_DUPLICATE_WINDOW  # the manual: "2501 or 1: Duplicate message in 5 minutes"
 
     def __init__(
         self,
@@ -442,21 +473,19 @@ class FptSendSmsOperator(_BulkSmsOperator):
 
         FptSmsHook(self.fpt_conn_id).settings  # noqa: B018 - reading it validates type and credentials
 
-    def send_all(self, dispatch: Dispatch) -> list[dict[str, Any]]:
+    def send_all(self, todo: list[Recipient], delivery: TryDelivery) -> list[SendResult]:
         from airflow_provider_fptsms.hooks.fpt_async import CskhMessage, FptSmsAsyncHook
 
-        messages = (  # lazy: a block is announced when its first message is taken, and marked as taken
-            CskhMessage(r.phone, r.text, r.request_id, self.brandname)
-            for block in dispatch.blocks()
-            for r in map(dispatch.take, block)
-        )
+        replaying = delivery.replay_until.keys() | ({r.request_id for r in todo} if self.resend_in_doubt else set())
+        messages = (CskhMessage(r.phone, r.text, r.request_id, self.brandname, r.request_id in replaying) for r in todo)
         hook = FptSmsAsyncHook(self.fpt_conn_id)
         return asyncio.run(
             hook.send_cskh_many(
                 messages,
                 max_concurrency=self.max_concurrency,
                 international=self.international,
-                on_result=lambda _index, result: dispatch.record(result),
+                before_send=delivery.before_send_async,
+                on_result=delivery.on_result,
             )
         )
 
@@ -464,8 +493,12 @@ class FptSendSmsOperator(_BulkSmsOperator):
 class FiboSendSmsOperator(_BulkSmsOperator):
     """Send SMS through Fibo's SendMaskedSMS, with the same shape and guarantees as FptSendSmsOperator.
 
-    The deterministic id travels as ``smsGUID``; Fibo's duplicate-content reply (6) for it counts as
-    already sent.
+    The per-message key travels as ``smsGUID`` (a label). Fibo offers no evidence to settle a lost
+    reply, so a message in doubt is never replayed automatically (``resend_in_doubt`` overrides).
+    All parameters are FptSendSmsOperator's, plus:
+
+    :param fibo_conn_id: a ``fibosms`` connection.
+    :param sender_name: overrides the connection extra ``sender_name``.
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "sender_name")
@@ -481,36 +514,13 @@ class FiboSendSmsOperator(_BulkSmsOperator):
 
         FiboSmsHook(self.fibo_conn_id).settings  # noqa: B018 - reading it validates type and credentials
 
-    def send_all(self, dispatch: Dispatch) -> list[dict[str, Any]]:
-        from concurrent.futures import ThreadPoolExecutor
+    def send_all(self, todo: list[Recipient], delivery: TryDelivery) -> list[SendResult]:
+        from airflow_provider_fptsms.hooks.fibo import FiboMessage, FiboSmsHook
 
-        from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
-        from airflow_provider_fptsms.hooks.fpt_async import BATCH_FATAL
-
-        hook = FiboSmsHook(self.fibo_conn_id)
-
-        def one(recipient: Recipient) -> dict[str, Any]:
-            dispatch.take(recipient)
-            result: dict[str, Any] = {"request_id": recipient.request_id, "message_id": None, "telco": None}
-            try:
-                reply = hook.send_sms(
-                    recipient.phone, recipient.text, sender_name=self.sender_name, sms_guid=recipient.request_id
-                )
-                result.update(status=reply["status"], error_code=None)
-            except SmsError as error:
-                result.update(
-                    status="in_doubt" if may_have_landed(error) else "failed",
-                    error_code=error.code if error.code is not None else "invalid_input",
-                    error=str(error),
-                )
-                if isinstance(error, BATCH_FATAL):  # refused like every message would be: record, then stop
-                    dispatch.record(result)
-                    raise
-            dispatch.record(result)
-            return result
-
-        results: list[dict[str, Any]] = []
-        with ThreadPoolExecutor(max_workers=max(1, self.max_concurrency), thread_name_prefix="fibo-send") as pool:
-            for block in dispatch.blocks():
-                results += pool.map(one, block)
-        return results
+        messages = (FiboMessage(r.phone, r.text, r.request_id, self.sender_name) for r in todo)
+        return FiboSmsHook(self.fibo_conn_id).send_many(
+            messages,
+            max_concurrency=self.max_concurrency,
+            before_send=delivery.before_send,
+            on_result=delivery.on_result,
+        )

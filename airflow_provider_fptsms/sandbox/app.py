@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from airflow_provider_fptsms.gateways import fibo, fpt
 from airflow_provider_fptsms.sandbox.config import Clock, SandboxConfig
 from airflow_provider_fptsms.sandbox.dlr_push import DlrPusher
-from airflow_provider_fptsms.sandbox.faults import DROP, ERROR_5XX, LOST_REPLY, FaultInjector, FaultPlan
+from airflow_provider_fptsms.sandbox.faults import BUSY, DROP, ERROR_5XX, LOST_REPLY, FaultInjector, FaultPlan
 from airflow_provider_fptsms.sandbox.fibo_sim import SOAP_TOTALS, FiboSimulator
 from airflow_provider_fptsms.sandbox.fpt_sim import FptSimulator, Reply, error
 from airflow_provider_fptsms.sandbox.ledger import Ledger
@@ -102,6 +102,9 @@ class FaultMiddleware:
             await _send_bytes(
                 send, 503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", "text/html"
             )
+        elif fault == BUSY:
+            body = json.dumps({"error": 1007, "error_description": fpt.ERROR_TABLE.error(1007).description})
+            await _send_bytes(send, 503, body.encode(), "application/json")
         elif fault == DROP and await _abort(send):
             return
         elif fault == LOST_REPLY:

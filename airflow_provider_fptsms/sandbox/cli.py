@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from airflow_provider_fptsms.gateways.fibo import redact_url
-from airflow_provider_fptsms.sandbox.config import FiboAccount, FptClient, SandboxConfig
+from airflow_provider_fptsms.sandbox.config import DEDUPE_MODES, FiboAccount, FptClient, SandboxConfig
 from airflow_provider_fptsms.sandbox.faults import FaultPlan
 
 ENV_PREFIX = "FPTSMS_SANDBOX_"
@@ -107,6 +107,13 @@ def parser() -> argparse.ArgumentParser:
         default=_env("no_enforce_windows", "") not in ("", "0", "false"),
         help="accept any ScheduleTime (not only 08:00-11:30 / 13:30-20:00, future)",
     )
+    timing.add_argument(
+        "--dedupe",
+        choices=DEDUPE_MODES,
+        default=_env("dedupe", None),
+        help="FPT's 2501 rule: 'content' (default, the manual: same phone + text within 5 minutes) or "
+        "'request-id' (also a RequestId reused within the window); Fibo is always content-only",
+    )
     timing.add_argument("--fibo-reply-style", choices=("escaped", "bare"), default=_env("fibo_reply_style", "escaped"))
     dlr = p.add_argument_group("CSKH delivery-report callbacks (FPT's webhook)")
     dlr.add_argument(
@@ -147,6 +154,8 @@ def build(args: argparse.Namespace) -> tuple[SandboxConfig, FaultPlan]:
     config.dlr_delay = args.dlr_delay
     config.dlr_failure_rate = args.dlr_failure_rate
     config.fibo_reply_style = args.fibo_reply_style
+    if args.dedupe:  # validated here too: argparse does not check a default taken from the environment
+        config.update({"dedupe": args.dedupe})
     if args.blocked_word:
         config.blocked_words = tuple(args.blocked_word)
     if args.no_enforce_windows:

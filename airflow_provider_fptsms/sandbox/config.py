@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -11,6 +12,27 @@ DEFAULT_FPT_CLIENT_ID = "sandbox-client"
 DEFAULT_FPT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - the public sandbox's demo credential
 DEFAULT_FIBO_CLIENT_NO = "CL0000000001"
 DEFAULT_FIBO_CLIENT_PASS = "sandbox-pass"  # noqa: S105 - the public sandbox's demo credential
+
+#: how the simulated FPT gateway decides a CSKH send is a duplicate (2501); see ``SandboxConfig.dedupe``
+DEDUPE_MODES = ("content", "request-id")
+DEDUPE_ENV = "FPTSMS_SANDBOX_DEDUPE"
+
+
+def _dedupe_from_env() -> str:
+    """The default duplicate rule: ``$FPTSMS_SANDBOX_DEDUPE`` or ``content``.
+
+    Read when a config is built, so in-process sandboxes (the pytest fixture builds ``SandboxConfig()``)
+    and child processes (``SandboxProcess`` inherits the environment) follow the same variable.
+    """
+    return os.environ.get(DEDUPE_ENV, "content")
+
+
+def _check_dedupe(value: object) -> None:
+    if value not in DEDUPE_MODES:
+        raise ValueError(
+            f"dedupe must be one of {list(DEDUPE_MODES)} (got {value!r}): 'content' = 2501 only for the same "
+            "account + phone + text within duplicate_window (the manual); 'request-id' = also for a reused RequestId"
+        )
 
 
 @dataclass
@@ -41,7 +63,23 @@ class SandboxConfig:
         default_factory=lambda: [FiboAccount(DEFAULT_FIBO_CLIENT_NO, DEFAULT_FIBO_CLIENT_PASS)]
     )
     token_ttl: float = 86_400.0
+    #: seconds during which FPT refuses a repeat with 2501 ("Duplicate message in 5 minutes", manual section 5)
     duplicate_window: float = 300.0
+    #: FPT's duplicate rule (2501) for CSKH sends: ``"content"`` or ``"request-id"``.
+    #:
+    #: ``"content"`` (default) follows the manual: 2501 is "Duplicate message in 5 minutes"
+    #: (seeds/fpt-sms-brandname-api.txt line 779), i.e. the same account sent the same text to the same
+    #: phone within ``duplicate_window``. ``RequestId`` is "Value Option (<=100). Client can choose definition
+    #: of Value distinguish the sending source, export the report" (lines 280 and 369): a free label, so it is
+    #: validated (a string, <= 100 chars) and recorded on the ledger entry, but never a reason to refuse.
+    #:
+    #: ``"request-id"`` keeps the sandbox's earlier, stricter rule: 2501 for the same content OR for a
+    #: RequestId the account used within the window. Nothing in the manual promises it; it is a switch for
+    #: testing code against a gateway that would de-duplicate by id.
+    #:
+    #: The default comes from ``$FPTSMS_SANDBOX_DEDUPE``; CLI ``--dedupe``; PATCH /_sandbox/config ``dedupe``.
+    #: Fibo has no such switch: its manuals know only duplicate content (code 6), see ``fibo_sim``.
+    dedupe: str = field(default_factory=_dedupe_from_env)
     #: seconds from campaign creation to the telco's decision (approve or reject)
     approval_delay: float = 5.0
     #: when set, a campaign counts as sent this many seconds after approval instead of at ScheduleTime
@@ -66,6 +104,7 @@ class SandboxConfig:
     TUNABLE = (
         "token_ttl",
         "duplicate_window",
+        "dedupe",
         "approval_delay",
         "send_delay",
         "dlr_delay",
@@ -80,12 +119,17 @@ class SandboxConfig:
     #: tunable but secret: ``public()`` shows only whether it is set
     SECRET = ("dlr_key",)
 
+    def __post_init__(self) -> None:
+        _check_dedupe(self.dedupe)
+
     def update(self, changes: dict[str, Any]) -> None:
         unknown = sorted(set(changes) - set(self.TUNABLE))
         if unknown:
             raise ValueError(f"unknown or read-only settings {unknown}; tunable: {list(self.TUNABLE)}")
         if changes.get("fibo_reply_style", self.fibo_reply_style) not in ("escaped", "bare"):
             raise ValueError("fibo_reply_style must be 'escaped' or 'bare'")
+        if "dedupe" in changes:
+            _check_dedupe(changes["dedupe"])
         url = changes.get("dlr_url")
         if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
             raise ValueError("dlr_url must be an http(s) URL or null")

@@ -81,6 +81,31 @@ class AirflowHome:
         self.runs.append(result)
         return result
 
+    def dag_test_without_logical_date(
+        self, dag_id: str, sandbox_url: str, conf: dict[str, object] | None = None
+    ) -> DagTestResult:
+        """Like ``dag_test``, for a run with no logical date (as the REST API and CLI triggers allow in
+        Airflow 3): ``airflow dags test`` always sets one, so this calls ``DAG.test(logical_date=None)``."""
+        script = (
+            "import json, sys\n"
+            "from airflow.utils.cli import get_bagged_dag\n"
+            "dag = get_bagged_dag(bundle_names=None, dag_id=sys.argv[1])\n"
+            "dag.test(logical_date=None, run_conf=json.loads(sys.argv[2]))\n"
+        )
+        result = subprocess.run(  # noqa: S603 - our own interpreter
+            [sys.executable, "-c", script, dag_id, json.dumps(conf or {})],
+            env=self.env(sandbox_url),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        finished = FINISHED.search(output)
+        outcome = DagTestResult(dag_id, finished.group(1) if finished else "error", output)
+        self.runs.append(outcome)
+        return outcome
+
     def _dag_test(self, dag_id: str, sandbox_url: str, conf: dict[str, object] | None) -> DagTestResult:
         extra = ["-c", json.dumps(conf)] if conf else []
         result = self.run("dags", "test", dag_id, *extra, sandbox_url=sandbox_url)

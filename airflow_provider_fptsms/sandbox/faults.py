@@ -12,7 +12,10 @@ ERROR_5XX = "error_5xx"  # a proxy-style 503 before the gateway saw the request
 DROP = "drop"  # the connection is closed before the gateway saw the request
 LOST_REPLY = "lost_reply"  # the gateway committed the request, then the connection dropped
 TOKEN_INVALIDATED = "token_invalidated"  # noqa: S105 - the presented token is replaced (FPT 1012)
-KINDS = (ERROR_5XX, DROP, LOST_REPLY, TOKEN_INVALIDATED)
+#: FPT's own refusal: HTTP 503 + 1007 "Server temporarily unable to process requests from client"
+#: (manual, error table); the gateway processed nothing
+BUSY = "busy"
+KINDS = (ERROR_5XX, DROP, LOST_REPLY, TOKEN_INVALIDATED, BUSY)
 
 
 @dataclass

@@ -85,6 +85,10 @@ class FiboSimulator:
         if len(message) > self.config.max_message_chars:
             return self.fail(23)
         now = self.clock.now()
+        # Content only, whatever ``config.dedupe`` says: the seed's error table has 6 "Lặp nội dung" (repeated
+        # content, seeds/fibo-sms-api.txt line 158) and says of smsGUID only "0 (mặc định)" (line 91); the v2.0
+        # guide makes smsGUID "the client's own id, used later to read the status" (FIBO_API_V2.md line 20).
+        # Neither manual refuses a send for a reused smsGUID, so the sandbox never does.
         key = (account.client_no, phone, message)
         self._forget_before(now - self.config.duplicate_window)
         if key in self._recent:

@@ -181,11 +181,15 @@ class FptSimulator:
             return reject.reply
         now = self.clock.now()
         client_id = token.client.client_id
+        # 2501 "Duplicate message in 5 minutes" (manual section 5): the same text to the same phone. Both keys
+        # are remembered whatever the mode, so switching ``dedupe`` at run time covers sends already made;
+        # only "request-id" mode refuses on the RequestId one (a free label in the manual, see config.dedupe).
         keys: list[tuple[str, ...]] = [(client_id, "msg", phone, message)]
         if request_id:
             keys.append((client_id, "rid", request_id))
+        refusing = keys if self.config.dedupe == "request-id" else keys[:1]
         self._forget_before(now - self.config.duplicate_window)
-        if any(key in self._recent for key in keys):
+        if any(key in self._recent for key in refusing):
             return error(2501)
         blocked = next((w for w in self.config.blocked_words if w and w.lower() in message.lower()), None)
         if blocked:
@@ -371,6 +375,7 @@ class FptSimulator:
                 accepted_at=now,
                 campaign_code=campaign.code,
                 batch_id=batch_id,
+                message=campaign.message,
             )
         return 200, {"NumMessageSent": needed, "NumRemainQuota": campaign.quota - campaign.used, "BatchId": batch_id}
 

@@ -7,6 +7,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from airflow_provider_fptsms.gateways.errors import mask_phone
+
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
@@ -24,12 +26,16 @@ class LedgerEntry:
     message: str = ""
 
     def dedupe_key(self) -> tuple[str, ...]:
-        """Two entries with the same key are the same message delivered twice."""
-        if self.kind == "qc":
-            return (self.kind, self.campaign_code, self.phone)
-        if self.request_id:
-            return (self.kind, self.account, self.request_id)
-        return (self.kind, self.account, self.phone, self.message)
+        """Two entries with the same key are the same message delivered twice, as the subscriber sees it:
+        the same text from the same account to the same phone, whatever RequestId, campaign or kind
+        (CSKH and QC alike) carried it."""
+        return (self.gateway, self.account, self.phone, self.message)
+
+
+def _shown_key(key: tuple[str, ...]) -> list[str]:
+    """A duplicate key fit for the admin API and test output: the phone masked, the text as a short hash."""
+    gateway, account, phone, message = key
+    return [gateway, account, mask_phone(phone), "sha256:" + hashlib.sha256(message.encode()).hexdigest()[:12]]
 
 
 class Ledger:
@@ -62,15 +68,24 @@ class Ledger:
         ]
 
     def summary(self, entries: list[LedgerEntry] | None = None) -> dict[str, Any]:
+        """What subscribers got, over the ledger's whole lifetime (not only a duplicate window).
+
+        ``duplicates``: extra accepted entries with the same (gateway, account, phone, text) as an earlier one;
+        ``unique``: distinct such keys; ``request_id_reuse``: extra accepted entries sharing a non-empty
+        (gateway, account, RequestId/smsGUID) with an earlier one (a label reused, not necessarily a duplicate);
+        ``duplicate_keys``: up to 20 repeated keys, phone masked and text hashed.
+        """
         chosen = self.entries if entries is None else entries
         keys = Counter(e.dedupe_key() for e in chosen)
         repeated = {key: n for key, n in keys.items() if n > 1}
+        request_ids = Counter((e.gateway, e.account, e.request_id) for e in chosen if e.request_id)
         return {
             "total": len(chosen),
             "by_kind": dict(Counter(e.kind for e in chosen)),
             "unique": len(keys),
             "duplicates": sum(n - 1 for n in repeated.values()),
-            "duplicate_keys": [list(key) for key in list(repeated)[:20]],
+            "duplicate_keys": [_shown_key(key) for key in list(repeated)[:20]],
+            "request_id_reuse": sum(n - 1 for n in request_ids.values() if n > 1),
         }
 
     @staticmethod

@@ -15,14 +15,12 @@ Invalid input never echoes the number: errors carry :func:`mask_phone` output on
 
 from __future__ import annotations
 
-import csv
-import gzip
 import os
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 
@@ -277,26 +275,17 @@ def read_phones(
 ) -> Iterator[str]:
     """Stream the phone values of a file, one string per row, without loading the file.
 
-    ``.txt`` (or any other name): one number per line, blank lines skipped.  ``.csv``: the column named
-    ``column`` (case-insensitive) or at index ``column``; when None, the first column whose header looks
-    like a phone column (phone, msisdn, sdt, so_dien_thoai, mobile...), else the first column.  A CSV whose
-    first row already holds a number has no header: that row is data.  ``.gz`` is read through gzip.
-    The path and column are checked now (errors surface at the call, not at the first ``next()``).
+    ``.csv`` / ``.tsv`` (and a ``.txt`` whose first line holds a delimiter): the column named ``column``
+    (case-insensitive) or at index ``column``; when None, the first column whose header looks like a phone
+    column (phone, msisdn, sdt, so_dien_thoai, mobile...), else the first column.  A table whose first row
+    already holds a number has no header: that row is data.  Any other file: one number per line.  Blank
+    rows are skipped; ``.gz`` is read through gzip.  The path and column are checked now (errors surface at
+    the call, not at the first ``next()``).  The rules are :mod:`airflow_provider_fptsms.sms.audience`'s,
+    shared with the personalised send's reader.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise InvalidInputError(
-            "path", str(path), "file not found", "check the path (relative paths resolve from the worker's cwd)"
-        )
-    if not _is_csv(file):
-        if column is not None:
-            raise InvalidInputError("column", column, "plain-text files have no columns", "drop column= or use .csv")
-        return _text_lines(file, encoding)
-    first_line = _first_line(file, encoding)
-    delimiter = _delimiter(first_line)
-    header = next(csv.reader([first_line], delimiter=delimiter), [])
-    index, has_header = _pick_column(header, column)
-    return _csv_cells(file, encoding, delimiter, index, skip_header=has_header)
+    from airflow_provider_fptsms.sms.audience import read_phones as read
+
+    return read(Path(path), column, encoding)
 
 
 # --------------------------------------------------------------------------------------------- fast path
@@ -430,65 +419,7 @@ def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
         return None
 
 
-# --------------------------------------------------------------------------------------------- files
-
-
-def _is_csv(file: Path) -> bool:
-    suffixes = [suffix.lower() for suffix in file.suffixes[-2:]]
-    return suffixes[-1:] == [".csv"] or suffixes == [".csv", ".gz"]
-
-
-def _open_text(file: Path, encoding: str, newline: str | None = None) -> IO[str]:
-    """Open plain or ``.gz`` files alike, as text."""
-    if file.suffix.lower() == ".gz":
-        return gzip.open(file, "rt", encoding=encoding, newline=newline)
-    return open(file, encoding=encoding, newline=newline)
-
-
-def _text_lines(file: Path, encoding: str) -> Iterator[str]:
-    with _open_text(file, encoding) as handle:
-        try:
-            for line in handle:
-                value = line.strip()
-                if value:
-                    yield value
-        except UnicodeDecodeError:
-            raise _encoding_error(encoding) from None
-
-
-def _csv_cells(file: Path, encoding: str, delimiter: str, index: int, *, skip_header: bool) -> Iterator[str]:
-    with _open_text(file, encoding, newline="") as handle:
-        try:
-            rows = csv.reader(handle, delimiter=delimiter)
-            if skip_header:
-                next(rows, None)
-            for cells in rows:
-                if cells:  # skip blank lines; an empty phone cell still yields "" (reported as "empty")
-                    yield cells[index].strip() if index < len(cells) else ""
-        except UnicodeDecodeError:
-            raise _encoding_error(encoding) from None
-
-
-def _first_line(file: Path, encoding: str) -> str:
-    with _open_text(file, encoding, newline="") as handle:
-        try:
-            return handle.readline()
-        except UnicodeDecodeError:
-            raise _encoding_error(encoding) from None
-
-
-def _encoding_error(encoding: str) -> InvalidInputError:
-    """Say which encodings to try instead of a bare UnicodeDecodeError (Vietnamese Excel exports vary)."""
-    return InvalidInputError(
-        "encoding", encoding, "the file is not in this encoding", "pass encoding='cp1258' or encoding='utf-16'"
-    )
-
-
-def _delimiter(first_line: str) -> str:
-    """Excel in some locales writes ``;`` or tabs: take the most frequent of ``, ; tab`` in the header line."""
-    counts = {delimiter: first_line.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] else ","
+# --------------------------------------------------------------------------------------------- columns
 
 
 def phone_column(header: list[str], column: str | int | None = None) -> tuple[int, bool]:

@@ -39,6 +39,19 @@ def test_fibo_alert_on_failure(airflow_home: AirflowHome, sandbox: SandboxProces
     assert alert["phone"] == "84912000111"
 
 
+def test_the_failure_alert_goes_out_for_a_run_without_a_logical_date(
+    airflow_home: AirflowHome, sandbox: SandboxProcess
+) -> None:
+    """A run triggered from the REST API or CLI may have no logical date: ``{{ ts }}`` is undefined.
+    The alert renders it as ``-`` with one warning and still sends exactly one SMS."""
+    failed = airflow_home.dag_test_without_logical_date("fibo_alert_on_failure", sandbox.url, conf={"fail": True})
+    assert failed.state == "failed", failed.output[-3000:]
+    assert "logical_date=None" in failed.output
+    [alert] = SandboxClient(sandbox.url).ledger(gateway="fibo")
+    assert alert["message"] == "[Airflow] fibo_alert_on_failure.flaky_step loi luc -"
+    assert failed.output.count("undefined in this run's context") == 1
+
+
 def test_fibo_balance_guard(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
     result = airflow_home.dag_test("fibo_balance_guard", sandbox.url)
     assert result.state == "success", result.output[-3000:]

@@ -48,3 +48,11 @@ def test_qc_campaign_from_spec(airflow_home: AirflowHome, sandbox: SandboxProces
     assert campaign["CampaignName"] == "weekend-promo" and campaign["Total"] == 200 and campaign["State"] == "sent"
     assert admin.summary()["duplicates"] == 0
     assert admin.ledger(kind="cskh")[0]["message"].startswith("QC qc_weekend_promo: ")
+
+    # A second run (another logical date) of a spec with a fixed name finds the first run's campaign:
+    # it fails, in the spec's own words, instead of pushing nothing and reporting the first run's figures.
+    before = admin.summary(kind="qc")["total"]
+    again = airflow_home.dag_test("qc_weekend_promo", sandbox.url)
+    assert again.state == "failed", again.output[-3000:]
+    assert "change 'name:' in weekend_promo.yaml" in again.output
+    assert admin.summary(kind="qc")["total"] == before and len(admin.campaigns()) == 1

@@ -27,7 +27,7 @@ def test_send_and_balance(fptsms_sandbox: SandboxHandle, fibo_conn: Any, service
     hook = FiboSmsHook()
     assert hook.get_balance() == Decimal(1_000_000)
     result = hook.send_sms("0912345678", "Cảnh báo: DAG lỗi")
-    assert result == {"status": "sent", "code": 200, "phone": "84912***678", "sms_guid": None}
+    assert (result.status, result.phone, result.request_id) == ("sent", "84912***678", None)
     assert hook.get_balance() == Decimal(999_999)  # one UCS-2 segment at price 1
     requested = fptsms_sandbox.admin.requests()
     expected_path = (service_path or "/Service.aspx") + "/SendMaskedSMS"
@@ -64,10 +64,12 @@ def test_a_lost_reply_is_never_replayed(fptsms_sandbox: SandboxHandle, guid: str
     assert caught.value.request_sent and fptsms_sandbox.admin.summary()["total"] == 1
 
 
-def test_duplicate_content_with_a_guid_counts_as_already_sent(fptsms_sandbox: SandboxHandle) -> None:
+def test_duplicate_content_is_a_refusal_even_with_the_same_guid(fptsms_sandbox: SandboxHandle) -> None:
+    """Fibo's 6 says the phone holds this text; the smsGUID is a label, so it proves nothing about who sent it."""
     hook = FiboSmsHook()
-    assert hook.send_sms("0912345678", "alert", sms_guid="dag-run-1")["status"] == "sent"
-    assert hook.send_sms("0912345678", "alert", sms_guid="dag-run-1")["status"] == "already_sent"  # Fibo's 6
+    assert hook.send_sms("0912345678", "alert", sms_guid="dag-run-1").status == "sent"
+    with pytest.raises(DuplicateMessageError):
+        hook.send_sms("0912345678", "alert", sms_guid="dag-run-1")
     assert fptsms_sandbox.admin.summary()["total"] == 1
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 from airflow_provider_fptsms.hooks.fpt_async import CskhMessage, FptSmsAsyncHook
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 
-pytestmark = pytest.mark.usefixtures("fpt_conn")
+pytestmark = [pytest.mark.usefixtures("fpt_conn"), pytest.mark.exactly_once]
 
 
 def _messages(n: int, prefix: str = "bulk") -> list[CskhMessage]:
@@ -39,9 +40,9 @@ async def test_bulk_send_in_order_with_progress(fptsms_sandbox: SandboxHandle) -
     results = await FptSmsAsyncHook().send_cskh_many(
         _messages(200), max_concurrency=16, on_result=lambda i, _r: seen.append(i)
     )
-    assert [r["request_id"] for r in results] == [f"bulk-{i}" for i in range(200)]
-    assert {r["status"] for r in results} == {"sent"} and sorted(seen) == list(range(200))
-    assert all("***" in r["phone"] for r in results)
+    assert [r.request_id for r in results] == [f"bulk-{i}" for i in range(200)]
+    assert {r.status for r in results} == {"sent"} and sorted(seen) == list(range(200))
+    assert all("***" in r.phone for r in results)
     summary = fptsms_sandbox.admin.summary()
     assert (summary["total"], summary["duplicates"]) == (200, 0)
     assert fptsms_sandbox.admin.requests()["/oauth2/token"] == 1
@@ -52,7 +53,7 @@ async def test_bulk_send_under_a_fault_plan_is_exactly_once(fptsms_sandbox: Sand
         error_5xx_rate=0.05, drop_rate=0.02, lost_reply_rate=0.01, token_invalidate_every=100, seed=11
     )
     results = await FptSmsAsyncHook().send_cskh_many(_messages(600, "fault"), max_concurrency=24)
-    statuses = [r["status"] for r in results]
+    statuses = [r.status.value for r in results]
     assert "failed" not in statuses
     assert statuses.count("already_sent") >= 1  # lost replies were replayed and recognised
     summary = fptsms_sandbox.admin.summary()
@@ -64,8 +65,10 @@ async def test_bulk_send_under_a_fault_plan_is_exactly_once(fptsms_sandbox: Sand
 async def test_a_retried_batch_sends_only_what_is_missing(fptsms_sandbox: SandboxHandle) -> None:
     hook = FptSmsAsyncHook()
     await hook.send_cskh_many(_messages(50, "retry")[:20])
-    results = await hook.send_cskh_many(_messages(50, "retry"))
-    assert [r["status"] for r in results].count("already_sent") == 20
+    # the caller marks the 20 as replays of attempts whose outcome it does not know: FPT's 2501 settles them
+    again = [replace(m, replaying=n < 20) for n, m in enumerate(_messages(50, "retry"))]
+    results = await hook.send_cskh_many(again)
+    assert [r.status.value for r in results].count("already_sent") == 20
     assert fptsms_sandbox.admin.summary()["total"] == 50
 
 
@@ -78,12 +81,12 @@ async def test_per_message_failures_and_batch_fatal_errors(fptsms_sandbox: Sandb
             CskhMessage("0912345679", "casino", "m-3"),
         ]
     )
-    assert [(r["status"], r["error_code"]) for r in results] == [
+    assert [(r.status, r.error_code) for r in results] == [
         ("sent", None),
         ("failed", "invalid_phone"),
         ("failed", 6),
     ]
-    assert "invalid phone='***'" in results[1]["error"]  # refused before any call, number masked
+    assert "invalid phone='***'" in str(results[1].error)  # refused before any call, number masked
     with pytest.raises(BrandnameError):
         await hook.send_cskh_many([CskhMessage("0912345670", "x", "m-4", brandname="NOT-OURS")])
 
@@ -95,7 +98,7 @@ async def test_a_batch_fatal_error_lets_messages_in_flight_finish_and_be_recorde
     the batch must not abandon those replies (a retry after FPT's 5-minute window would re-send)."""
     committed: set[str] = set()
 
-    async def gateway(session: Any, build: Any, parse: Any, *, idempotent: bool) -> fpt.CskhReceipt:
+    async def gateway(session: Any, build: Any, parse: Any, **_: Any) -> fpt.CskhReceipt:
         body = build("token", "session").body
         if body["BrandName"] == "NOT-OURS":
             raise BrandnameError("brandname not registered", gateway="FPT", code=2504)
@@ -110,7 +113,7 @@ async def test_a_batch_fatal_error_lets_messages_in_flight_finish_and_be_recorde
     recorded: dict[str, str] = {}
     with pytest.raises(BrandnameError):
         await hook.send_cskh_many(
-            messages, max_concurrency=8, on_result=lambda i, r: recorded.update({r["request_id"]: r["status"]})
+            messages, max_concurrency=8, on_result=lambda i, r: recorded.update({str(r.request_id): r.status.value})
         )
     assert committed and committed == {rid for rid, status in recorded.items() if status == "sent"}
     assert len(committed) < 40  # no new message started after the error
@@ -119,4 +122,4 @@ async def test_a_batch_fatal_error_lets_messages_in_flight_finish_and_be_recorde
 async def test_failover(fptsms_sandbox: SandboxHandle, fpt_conn: Any, dead_url: str) -> None:
     fpt_conn(host=dead_url, extra={"fallback_hosts": fptsms_sandbox.url})
     results = await FptSmsAsyncHook().send_cskh_many(_messages(5, "fo"))
-    assert {r["status"] for r in results} == {"sent"}
+    assert {r.status for r in results} == {"sent"}

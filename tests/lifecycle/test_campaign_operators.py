@@ -23,7 +23,7 @@ from airflow_provider_fptsms.operators.campaign import (
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 from airflow_provider_fptsms.sms.schedule import ScheduleError
 
-pytestmark = pytest.mark.usefixtures("fast_conn")
+pytestmark = [pytest.mark.usefixtures("fast_conn"), pytest.mark.exactly_once]
 
 
 def context(task_id: str = "t", try_number: int = 1, run_id: str = "manual__1") -> Any:
@@ -118,11 +118,11 @@ def test_a_5xx_after_the_campaign_was_created_is_treated_like_a_lost_reply(
 
 
 def test_a_name_taken_by_someone_else_fails_on_every_try(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
-    from airflow_provider_fptsms.gateways.errors import InvalidRequestError
+    from airflow.sdk.exceptions import AirflowFailException
 
     create(tmp_path / "elsewhere", campaign_name="shared-name", quota=5).execute(context())  # another state folder
-    for try_number in (1, 2, 3):
-        with pytest.raises(InvalidRequestError, match="exists"):
+    for try_number in (1, 2, 3):  # no Airflow retry either: AirflowFailException
+        with pytest.raises(AirflowFailException, match=r"already exists.*pass a new campaign_name"):
             create(tmp_path, campaign_name="shared-name", quota=5).execute(context(try_number=try_number))
     assert [c["CampaignName"] for c in fptsms_sandbox.admin.campaigns()] == ["shared-name"]  # no -r2 behind it
 
@@ -161,7 +161,7 @@ def _fault_on_nth_chunk(operator: FptPushCampaignOperator, sandbox: SandboxHandl
     original = operator.hook.push_campaign
     calls = {"n": 0}
 
-    def nth_chunk_fails(campaign_code: str, chunk: list[str]) -> dict[str, Any]:
+    def nth_chunk_fails(campaign_code: str, chunk: list[str]) -> Any:
         calls["n"] += 1
         if calls["n"] == nth:
             sandbox.admin.set_faults(script=[fault], paths=["/api/push-brandname-ads"])
@@ -331,7 +331,7 @@ def test_reconciliation_waits_while_another_ranges_chunk_in_flight_makes_it_ambi
 ) -> None:
     """Mine (500) and theirs (500) in flight, Total grew by 500: either could have landed. Once the other
     range records its chunk as acknowledged, the same Total says mine did not land."""
-    from airflow_provider_fptsms.operators import campaign as module
+    from airflow_provider_fptsms.operators import campaign_push as module
     from airflow_provider_fptsms.state import Chunk, PushProgress
 
     def other(acknowledged: bool, version: int) -> PushProgress:

@@ -10,9 +10,13 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from airflow_provider_fptsms.sandbox.client import SandboxClient
 from airflow_provider_fptsms.sandbox.server import SandboxProcess
 from airflow_provider_fptsms.sandbox.worker import TaskProcess, TaskSpec, create_campaign_task, run_task, task_env
+
+pytestmark = pytest.mark.exactly_once
 
 N = 20_000
 

@@ -4,10 +4,12 @@ writers can both pass the version check."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from airflow_provider_fptsms.delivery import State
 from airflow_provider_fptsms.state import Creation, PushProgress, SendJournal, StateConflictError, StateStore
 
 
@@ -67,11 +69,11 @@ def test_concurrent_writers_cannot_both_pass_the_check(tmp_path: Path) -> None:
 
 def test_the_send_journal_keeps_every_result_from_concurrent_senders(tmp_path: Path) -> None:
     """Fibo sends report from a thread pool: results recorded while another thread flushes must not be lost."""
-    journal = SendJournal(StateStore(tmp_path), "dag/run/send/-1", flush_every=7)
+    journal = SendJournal(StateStore(tmp_path), "dag.send@2026-06-01", flush_every=7)
 
     def sender(worker: int) -> None:
         for n in range(500):
-            journal.record({"request_id": f"{worker}-{n}", "status": "sent"})
+            journal.record(f"{worker}-{n}", {"state": "accepted", "status": "sent"})
 
     threads = [threading.Thread(target=sender, args=(w,)) for w in range(8)]
     for thread in threads:
@@ -79,36 +81,55 @@ def test_the_send_journal_keeps_every_result_from_concurrent_senders(tmp_path: P
     for thread in threads:
         thread.join()
     journal.flush()
-    assert len(SendJournal(StateStore(tmp_path), "dag/run/send/-1").recall().done) == 8 * 500
+    records = SendJournal(StateStore(tmp_path), "dag.send@2026-06-01").recall()
+    assert sum(r.done for r in records.values()) == 8 * 500
 
 
 def test_the_journal_tells_done_in_doubt_and_free_apart(tmp_path: Path) -> None:
-    journal = SendJournal(StateStore(tmp_path), "dag/run/send/-1")
-    journal.intend(["sent", "lost", "refused", "never-answered"])
-    for request_id, status in (("sent", "sent"), ("lost", "in_doubt"), ("refused", "failed")):
-        journal.record({"request_id": request_id, "status": status, "at": 2e9})
+    journal = SendJournal(StateStore(tmp_path), "dag.send@2026-06-01")
+    journal.intend(["sent", "lost", "refused", "never-answered", "duplicate"])
+    for key, state in (("sent", "accepted"), ("lost", "in_doubt"), ("refused", "refused")):
+        journal.record(key, {"state": state})
+    journal.record("duplicate", {"state": "refused", "final": True, "status": "duplicate_content"})
     journal.flush()
-    recall = SendJournal(StateStore(tmp_path), "dag/run/send/-1").recall()
-    assert set(recall.done) == {"sent"}
-    assert set(recall.in_doubt) == {"lost", "never-answered"}  # "refused" reached nothing: free to send
-    assert all(at < 2e9 for at in recall.in_doubt.values())  # timed from the announcement, the earliest landing
+    records = SendJournal(StateStore(tmp_path), "dag.send@2026-06-01").recall()
+    assert {k for k, r in records.items() if r.done} == {"sent", "duplicate"}  # a final refusal stands
+    assert {k for k, r in records.items() if r.state is State.IN_DOUBT} == {"lost", "never-answered"}
+    assert records["refused"].state is State.REFUSED  # reached nothing: free to send
 
 
-def test_a_doubt_is_timed_from_the_earliest_attempt_and_only_acceptance_clears_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("appends", [True, False], ids=["local-log", "object-store-segments"])
+def test_doubts_are_timed_on_the_store_clock_not_the_writers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, appends: bool
 ) -> None:
+    """Two workers' clocks may differ; the journal trusts the store's time of the write-ahead."""
+    import os
+
     import airflow_provider_fptsms.state as state
 
-    journal = SendJournal(StateStore(tmp_path), "dag/run/send/-1")
-    clock = iter([1000.0, 1200.0, 1400.0])
-    monkeypatch.setattr(state.time, "time", lambda: next(clock))
-    journal.intend(["m"])  # try 1 at 1000: the reply is lost
-    journal.record({"request_id": "m", "status": "in_doubt"})
-    journal.flush()
-    journal.intend(["m"])  # try 2 at 1200: resent inside the window, lost again
-    journal.record({"request_id": "m", "status": "in_doubt"})
-    journal.flush()
-    journal.intend(["m"])  # try 3 at 1400: the gateway is unreachable, nothing left
-    journal.record({"request_id": "m", "status": "failed"})
-    journal.flush()
-    assert SendJournal(StateStore(tmp_path), "dag/run/send/-1").recall().in_doubt == {"m": 1000.0}
+    journal = SendJournal(StateStore(tmp_path), "dag.send@2026-06-01")
+    journal.appends = appends
+    monkeypatch.setattr(state.time, "time", lambda: 5e9)  # this worker's clock is far off
+    journal.intend(["m"])
+    journal.close()
+    monkeypatch.undo()
+    (segment,) = tmp_path.rglob("*.jsonl")
+    record = SendJournal(StateStore(tmp_path), "dag.send@2026-06-01").recall()["m"]
+    assert record.state is State.IN_DOUBT and record.doubt_since is not None
+    assert abs(record.doubt_since - segment.stat().st_mtime) < 5  # the store's time, not 5e9
+    if not appends:
+        os.utime(segment, (1000.0, 1000.0))  # what the store recorded
+        assert SendJournal(StateStore(tmp_path), "dag.send@2026-06-01").recall()["m"].doubt_since == 1000.0
+    assert abs(SendJournal(StateStore(tmp_path), "x").clock() - time.time()) < 5  # "now" comes from the store too
+
+
+def test_a_local_journal_records_every_line_as_it_happens(tmp_path: Path) -> None:
+    """No buffer to lose: what a killed try wrote is all there, even without close()."""
+    journal = SendJournal(StateStore(tmp_path), "dag.send@2026-06-01")
+    journal.intend(["a", "b"])
+    journal.record("a", {"state": "accepted"})  # the process dies here: no flush, no close
+    records = SendJournal(StateStore(tmp_path), "dag.send@2026-06-01").recall()
+    assert records["a"].state is State.ACCEPTED and records["b"].state is State.IN_DOUBT
+    (log,) = tmp_path.rglob("*.jsonl")
+    log.write_text(log.read_text() + '{"key": "b", "sta')  # a line cut short by a dying machine
+    assert SendJournal(StateStore(tmp_path), "dag.send@2026-06-01").recall()["b"].state is State.IN_DOUBT

@@ -12,6 +12,8 @@ from airflow_provider_fptsms.gateways.errors import InvalidInputError, SmsError
 from airflow_provider_fptsms.notifications.sms import FiboSmsNotifier, FptSmsNotifier
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 
+pytestmark = pytest.mark.exactly_once
+
 
 def context(task_id: str = "load") -> Any:
     ti = SimpleNamespace(dag_id="etl_daily", run_id="scheduled__2026-06-18", task_id=task_id)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,3 +25,16 @@ def make_context(task_id: str = "send", map_index: int = -1, try_number: int = 1
         dag_id="cskh_dag", run_id="manual__1", task_id=task_id, map_index=map_index, try_number=try_number
     )
     return {"ti": ti}
+
+
+def age_journals(state_path: str | os.PathLike[str], seconds: float) -> None:
+    """Make every send journal look ``seconds`` older on the store's clock, which is what the delivery
+    model trusts and time-machine cannot move: segment times, and each append log's creation time."""
+    for segment in Path(state_path).rglob("*.jsonl"):
+        lines = segment.read_text().splitlines()
+        if lines and '"store_open"' in lines[0]:
+            header = json.loads(lines[0])
+            lines[0] = json.dumps({"store_open": header["store_open"] - seconds})
+            segment.write_text("\n".join(lines) + "\n")
+        stamp = segment.stat().st_mtime - seconds
+        os.utime(segment, (stamp, stamp))

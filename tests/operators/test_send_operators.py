@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,9 +14,18 @@ import pytest
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
-from airflow_provider_fptsms.operators.send import Dispatch, FiboSendSmsOperator, FptSendSmsOperator, placeholders
+from airflow_provider_fptsms.hooks.results import SendResult
+from airflow_provider_fptsms.operators.send import (
+    FiboSendSmsOperator,
+    FptSendSmsOperator,
+    Recipient,
+    TryDelivery,
+    placeholders,
+)
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
-from tests.operators.conftest import make_context
+from tests.operators.conftest import age_journals, make_context
+
+pytestmark = pytest.mark.exactly_once
 
 
 def fpt(**kwargs: Any) -> FptSendSmsOperator:
@@ -107,9 +118,8 @@ def test_retry_sends_only_what_is_missing_even_after_the_5_minute_window(fptsms_
     operator = fpt(phones=phones, max_concurrency=8)
     original = operator.send_all
 
-    def die_halfway(dispatch: Dispatch) -> list[dict[str, Any]]:
-        dispatch.recipients = dispatch.recipients[:50]
-        original(dispatch)
+    def die_halfway(todo: list[Recipient], delivery: TryDelivery) -> list[SendResult]:
+        original(todo[:50], delivery)
         raise RuntimeError("worker killed")
 
     operator.send_all = die_halfway  # type: ignore[method-assign]
@@ -117,7 +127,7 @@ def test_retry_sends_only_what_is_missing_even_after_the_5_minute_window(fptsms_
         operator.execute(make_context())
     fptsms_sandbox.admin.advance_clock(600)  # FPT would no longer recognise the RequestIds
     summary = fpt(phones=phones, max_concurrency=8).execute(make_context(try_number=2))
-    assert (summary["sent"], summary["already_sent"], summary["failed"]) == (120, 0, 0)  # 50 from the journal
+    assert (summary["sent"], summary["already_sent"], summary["failed"]) == (70, 50, 0)  # 50 from the journal
     ledger = fptsms_sandbox.admin.summary()
     assert (ledger["total"], ledger["duplicates"]) == (120, 0)
 
@@ -136,7 +146,7 @@ def test_fibo_operator(fptsms_sandbox: SandboxHandle) -> None:
     again = FiboSendSmsOperator(
         task_id="fibo", phones=["0912345678", "0987654321"], message="Canh bao {{ ds }}"
     ).execute(make_context())
-    assert again["sent"] == 2  # from the journal: nothing re-sent
+    assert (again["sent"], again["already_sent"]) == (0, 2)  # from the journal: nothing re-sent
     assert fptsms_sandbox.admin.summary(gateway="fibo")["total"] == 2
 
 
@@ -185,7 +195,6 @@ def test_a_list_rendered_as_text_is_a_list_and_a_bare_phone_is_never_echoed(fpts
 def test_a_message_whose_reply_was_lost_is_in_doubt_and_resent_only_inside_the_window(
     fptsms_sandbox: SandboxHandle,
 ) -> None:
-    import time_machine
 
     lost = {"script": ["lost_reply"] * 4, "paths": ["/api/push-brandname-otp"]}  # every attempt (max_attempts=4)
     fptsms_sandbox.admin.set_faults(**lost)
@@ -198,8 +207,10 @@ def test_a_message_whose_reply_was_lost_is_in_doubt_and_resent_only_inside_the_w
     fptsms_sandbox.admin.set_faults(**lost)
     with pytest.raises(AirflowException, match="in_doubt"):
         fpt(phones=["0987654321"]).execute(make_context("late"))
-    later = time_machine.travel(time.time() + 301, tick=False)  # the retry comes after FPT's 5 minutes
-    with later, pytest.raises(AirflowException, match="resend_in_doubt=True"):
+    # the retry comes after FPT's 5 minutes, on the gateway's clock and on the journal store's
+    fptsms_sandbox.admin.advance_clock(301)
+    age_journals(os.environ["FPTSMS_STATE_PATH"], 301)
+    with pytest.raises(AirflowException, match="resend_in_doubt=True"):
         fpt(phones=["0987654321"]).execute(make_context("late", try_number=2))
     ledger = fptsms_sandbox.admin.summary()
     assert (ledger["total"], ledger["duplicates"]) == (2, 0)  # each phone once, the held-back one not again
@@ -267,15 +278,24 @@ def test_after_a_batch_fatal_error_the_retry_sends_the_rest_even_much_later(
     assert (ledger["total"], ledger["duplicates"]) == (60, 0)
 
 
-def test_dispatch_sends_doubtful_messages_first_and_rechecks_their_window(tmp_path: Path) -> None:
-    from airflow_provider_fptsms.operators.send import Recipient
+@pytest.mark.parametrize("appends", [True, False], ids=["local-log", "object-store-segments"])
+def test_a_doubtful_message_is_rechecked_as_it_goes_on_the_store_clock(tmp_path: Path, appends: bool) -> None:
+    """Replays go first; one whose window closed while others were sent is held back, not sent.
+    On an object store, senders ready at the same moment share one intent segment."""
+    from airflow_provider_fptsms.hooks.fpt_async import CskhMessage
     from airflow_provider_fptsms.state import SendJournal, StateStore
 
-    people = [Recipient(i, f"8491200000{i}", "t", f"r{i}", 1) for i in range(6)]
-    now = time.time()
-    journal = SendJournal(StateStore(tmp_path), "d/r/t/-1")
-    dispatch = Dispatch(journal, people, 2, {"r4": now + 100, "r5": now - 1})  # r5's window closed meanwhile
-    handed = [dispatch.take(r).request_id for block in dispatch.blocks() for r in block]
-    assert handed == ["r4", "r0", "r1", "r2", "r3"] and dispatch.late == {"r5"}
-    dispatch.close()
-    assert set(journal.recall().in_doubt) == {"r0", "r1", "r2", "r3", "r4"}  # handed out, no answer yet
+    journal = SendJournal(StateStore(tmp_path), "d.t@2026-01-01")
+    journal.appends = appends
+    now = journal.clock()
+    delivery = TryDelivery(journal, {}, {"r4": now + 100, "r5": now - 1})
+
+    async def announce(keys: list[str]) -> list[bool]:
+        return list(await asyncio.gather(*(delivery.before_send_async(CskhMessage("84912", "t", k)) for k in keys)))
+
+    assert asyncio.run(announce(["r4", "r5", "r0"])) == [True, False, True]
+    journal.close()
+    assert delivery.held == {"r5"}
+    records = journal.recall()
+    assert {k: r.state.value for k, r in records.items()} == {"r4": "in_doubt", "r5": "in_doubt", "r0": "in_doubt"}
+    assert len(list(tmp_path.rglob("*.jsonl"))) == 1  # one log, or one shared segment

@@ -29,6 +29,7 @@ def test_scripted_5xx_drop_and_lost_reply(client: FptClient, fptsms_sandbox: San
         "drop": 1,
         "lost_reply": 1,
         "token_invalidated": 0,
+        "busy": 0,
     }
     assert client.send(token, "0912345678", "a", "r1").json()["error"] == 2501  # a replay is recognised
 

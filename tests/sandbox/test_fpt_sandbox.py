@@ -121,6 +121,8 @@ def test_cskh_send_and_ledger(client: FptClient, fptsms_sandbox: SandboxHandle) 
 
 
 def test_duplicates_within_window(client: FptClient, fptsms_sandbox: SandboxHandle) -> None:
+    """The RequestId-keyed mode (the sandbox's earlier rule); content mode: test_duplicate_rule.py."""
+    fptsms_sandbox.admin.configure(dedupe="request-id")
     token = client.token()
     assert client.send(token, "0912345678", "first", "rid").status_code == 200
     assert _error(client.send(token, "0912345678", "other text", "rid"))[0] == 2501  # same RequestId

@@ -101,8 +101,10 @@ def run(messages: int, campaign_phones: int, seed: int = 7, kills: int = 2) -> d
         cskh = admin.summary(kind="cskh")
         qc = admin.summary(campaign_code=code)
         injected = admin.faults()["injected"]
+        mode = admin.configure().get("dedupe", "?")  # an empty change reads the settings
     lines = log_lines("\n".join(send_logs + push_logs))
     return {
+        "dedupe_mode": mode,
         "cskh_expected": messages,
         "cskh_in_ledger": cskh["total"],
         "cskh_unique": cskh["unique"],

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.soak.soak import run
+
+pytestmark = pytest.mark.exactly_once
 
 
 def test_short_soak_loses_nothing_and_duplicates_nothing() -> None:

@@ -1,0 +1,49 @@
+"""Shared base of the QC campaign operators: hook and state store, the portal extra link, and
+masking literal phone lists when templates are rendered."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_fptsms.links import FptCampaignLink
+from airflow_provider_fptsms.operators._sources import mask_literal_phones
+from airflow_provider_fptsms.state import StateStore
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_fptsms.hooks.fpt import FptSmsHook
+
+
+def _owner(context: Context) -> str:
+    ti = context["ti"]
+    return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}/try{ti.try_number}"
+
+
+class _FptOperator(BaseOperator):
+    ui_color = "#ffe9d6"
+    operator_extra_links = (FptCampaignLink(),)
+    #: the campaign the extra link opens (set once known)
+    link_campaign_code: str | None = None
+
+    def __init__(self, *, fpt_conn_id: str = "fptsms_default", state_path: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fpt_conn_id = fpt_conn_id
+        self.state_path = state_path
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        super().render_template_fields(context, jinja_env)
+        mask_literal_phones(getattr(self, "phones", None), getattr(self, "phone_column", None))
+
+    @cached_property
+    def hook(self) -> FptSmsHook:
+        from airflow_provider_fptsms.hooks.fpt import FptSmsHook
+
+        return FptSmsHook(self.fpt_conn_id)
+
+    @cached_property
+    def store(self) -> StateStore:
+        return StateStore(self.state_path)

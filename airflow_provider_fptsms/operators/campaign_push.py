@@ -1,0 +1,293 @@
+"""Push a phone list to a QC campaign in chunks, resumably.
+
+Retry safety comes from :mod:`airflow_provider_fptsms.state`: the operator records each chunk
+before sending it and each acknowledgement after, so a retried task continues where its
+predecessor stopped and a chunk whose reply was lost is reconciled with ``detail-ads`` Total
+(see :func:`chunk_landed`) before anything is re-sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_fptsms.delivery import Outcome, chunk_landed, classify
+from airflow_provider_fptsms.gateways.errors import NetworkError, QuotaError, SmsError
+from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
+from airflow_provider_fptsms.operators._sources import PhoneSource, count_rows, phone_values
+from airflow_provider_fptsms.state import Chunk, PushProgress
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class FptPushCampaignOperator(_FptOperator):
+    """Push a phone list to a campaign in chunks, resumably; returns a summary.
+
+    Every acknowledged chunk (BatchId, count) is recorded before the next one is sent, so a re-run
+    skips what was acknowledged; a chunk whose reply was lost is checked against ``detail-ads``
+    Total and re-sent only if it did not land. It stops before exceeding the quota (NumRemainQuota).
+
+    :param campaign_code: CampaignCode (templated; usually the create task's XCom).
+    :param phones: list, XCom, or a file (txt / CSV column / .gz; local or ObjectStoragePath), streamed
+        with flat memory; numbers are normalised to 84xxxxxxxxx and de-duplicated.
+    :param chunk_size: phones per ``push-brandname-ads`` call.
+    :param row_range: ``(first, last)`` 1-based unique valid phones to push, for fan-out with dynamic
+        task mapping (see :func:`chunk_ranges`); each range keeps its own progress record.
+    :param invalid_output: file (local or ObjectStoragePath) to write invalid rows to (row, reason;
+        never the number).
+    :param chunk_attempts: tries per chunk within one task try. After a lost reply or a 5xx (the
+        chunk may have landed) ``detail-ads`` decides first, so a flaky gateway costs seconds, not a
+        task retry; other retryable errors are simply tried again.
+    """
+
+    template_fields: Sequence[str] = ("campaign_code", "phones", "invalid_output", "state_path")
+
+    def __init__(
+        self,
+        *,
+        campaign_code: str,
+        phones: PhoneSource,
+        phone_column: str | int | None = None,
+        chunk_size: int = 1000,
+        row_range: tuple[int, int] | None = None,
+        invalid_output: str | None = None,
+        progress_every: float = 10.0,
+        chunk_attempts: int = 3,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.chunk_attempts = chunk_attempts
+        self.campaign_code = campaign_code
+        self.phones = phones
+        self.phone_column = phone_column
+        self.chunk_size = chunk_size
+        self.row_range = tuple(row_range) if row_range else None
+        self.invalid_output = invalid_output
+        self.progress_every = progress_every
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_fptsms.gateways.errors import InvalidInputError
+
+        if not isinstance(self.chunk_size, int) or self.chunk_size < 1:
+            raise InvalidInputError("chunk_size", self.chunk_size, "must be a positive integer", "e.g. 1000")
+        owner = _owner(context)
+        key = self.campaign_code + (f"@{self.row_range[0]}-{self.row_range[1]}" if self.row_range else "")
+        record = self.store.push(key) or PushProgress(key=key, campaign_code=self.campaign_code)
+        if record.baseline_total is None:
+            record.baseline_total = self.hook.campaign_status(self.campaign_code).total
+            self.store.save_push(record, owner)
+        if record.in_flight is not None:
+            self._reconcile(record, owner)
+        return self._push(context, record, owner)
+
+    #: how often to re-read Total while other ranges of the campaign keep writing, one second apart
+    RECONCILE_READS = 30
+
+    def _reconcile(self, record: PushProgress, owner: str) -> bool:
+        """A chunk's reply was lost (or the previous try died mid-call): did it land? True if it did.
+
+        detail-ads Total counts the whole campaign, so it is read together with every range's record
+        (see :func:`chunk_landed`), at a moment when no other range wrote in between.
+        """
+        chunk = record.in_flight
+        assert chunk is not None
+        landed: bool | None = None
+        for _ in range(self.RECONCILE_READS):
+            others = [r for r in self.store.pushes_for(self.campaign_code) if r.key != record.key]
+            total = self.hook.campaign_status(self.campaign_code).total
+            after = [r for r in self.store.pushes_for(self.campaign_code) if r.key != record.key]
+            if [(r.key, r.version) for r in after] == [(r.key, r.version) for r in others]:
+                landed = chunk_landed(total, record, others)
+                if landed is not None or not any(r.in_flight for r in others):
+                    break  # decided, or undecidable for good
+            # another range pushed while Total was read, or its chunk in flight makes the answer
+            # ambiguous until it is acknowledged: read both again
+            time.sleep(1.0)
+        else:
+            raise AirflowException(
+                f"Cannot reconcile chunk {chunk.index} of {self.campaign_code} yet: other ranges of the campaign "
+                f"kept pushing for {self.RECONCILE_READS}s. Nothing was re-sent; a retry reconciles it later."
+            )
+        if landed is None:
+            raise AirflowFailException(
+                f"Cannot tell whether chunk {chunk.index} of {self.campaign_code} ({chunk.rows} phones) landed: "
+                f"detail-ads Total is {total}, which fits both answers (or neither) given the campaign's push "
+                "records. Nothing was re-sent. Next step: check the campaign on the FPT portal, then clear "
+                f"the in_flight entry in {self.store.path_of('pushes', record.key)}."
+            )
+        if landed:
+            self.log.info(
+                "Chunk %d (%d phones) had landed before the reply was lost: recorded, not re-sent",
+                chunk.index,
+                chunk.rows,
+            )
+            chunk.batch_id = chunk.batch_id or "reconciled-from-detail-ads"
+            record.chunks.append(chunk)
+        else:
+            self.log.info("Chunk %d did not land: it will be pushed again", chunk.index)
+        record.in_flight = None
+        self.store.save_push(record, owner)
+        return landed
+
+    def _push(self, context: Context, record: PushProgress, owner: str) -> dict[str, Any]:
+        from airflow_provider_fptsms.sms.phones import PhoneStats, clean
+
+        stats = PhoneStats()
+        first, last = self.row_range or (1, None)
+        already = record.pushed_rows
+        expected_rows = count_rows(self.phones)
+        started, last_log, sent_now = time.monotonic(), time.monotonic(), 0
+        segments = (record.chunks[0].messages // record.chunks[0].rows) if record.chunks else None
+        chunk: list[str] = []
+        chunk_first = 0
+        unique_index = 0
+        with phone_values(self.phones, self.phone_column) as values, self._invalid_writer() as invalid:
+            for result in clean(values, stats=stats):
+                if result.phone is None:
+                    invalid(result.row, result.reason or "")
+                    continue
+                if result.duplicate:
+                    continue
+                unique_index += 1
+                if unique_index < first or (last is not None and unique_index > last):
+                    continue
+                position = unique_index - first + 1  # 1-based within this range
+                if position <= already:
+                    continue  # acknowledged by an earlier try
+                if not chunk:
+                    chunk_first = position
+                chunk.append(result.phone)
+                if len(chunk) == self.chunk_size:
+                    segments = self._push_chunk(record, owner, chunk, chunk_first, segments)
+                    sent_now += len(chunk)
+                    chunk = []
+                    if time.monotonic() - last_log >= self.progress_every:
+                        last_log = time.monotonic()
+                        self._progress(record, sent_now, started, expected_rows)
+            if chunk:
+                self._push_chunk(record, owner, chunk, chunk_first, segments)
+                sent_now += len(chunk)
+        self._progress(record, sent_now, started, expected_rows)
+        summary = {
+            "campaign_code": self.campaign_code,
+            "pushed": record.pushed_rows,
+            "pushed_this_try": sent_now,
+            "chunks": len(record.chunks),
+            "remain_quota": record.remain_quota,
+            "phones": stats.as_dict(),
+            "invalid_output": self.invalid_output if stats.invalid else None,
+        }
+        if sent_now == 0 and record.pushed_rows:
+            summary["already_done"] = True
+            self.log.warning(
+                "Nothing new to push: all %d phones of this range were pushed to %s by earlier tries or runs",
+                record.pushed_rows,
+                self.campaign_code,
+            )
+        self.log.info("Push done: %s", summary)
+        return summary
+
+    def _push_chunk(
+        self, record: PushProgress, owner: str, phones: list[str], first_row: int, segments: int | None
+    ) -> int | None:
+        remain = record.remain_quota
+        if remain is not None and segments is not None and len(phones) * segments > remain:
+            raise AirflowFailException(
+                f"Campaign {self.campaign_code} has {remain} messages of quota left; the next {len(phones)} phones "
+                f"need {len(phones) * segments}. {record.pushed_rows} phones were pushed and recorded; nothing "
+                "more was sent. Next step: create the campaign with a larger quota (or quota_margin)."
+            )
+        index = len(record.chunks)
+        attempts = max(1, self.chunk_attempts)
+        for attempt in range(1, attempts + 1):
+            record.in_flight = Chunk(
+                index=index, first_row=first_row, rows=len(phones), batch_id="", messages=0, remain_quota=None
+            )
+            self.store.save_push(record, owner)  # before the call: a lost reply can be reconciled
+            try:
+                receipt = self.hook.push_campaign(self.campaign_code, phones)
+            except SmsError as error:
+                verdict = classify(error)
+                unknown = verdict.outcome is Outcome.UNKNOWN
+                if not unknown:
+                    record.in_flight = None  # refused or never sent: nothing landed
+                    self.store.save_push(record, owner)
+                if isinstance(error, QuotaError):
+                    raise AirflowFailException(f"{error}. {record.pushed_rows} phones were pushed before.") from None
+                if not verdict.retryable or attempt == attempts:
+                    raise
+                self.log.warning("Chunk %d, attempt %d of %d: %s", index, attempt, attempts, error)
+                # after a timeout FPT may still be storing the chunk: give it as long again before asking
+                timed_out = isinstance(error, NetworkError) and error.timed_out
+                time.sleep(self.hook.settings.timeout if timed_out else self.hook.settings.backoff * attempt)
+                if unknown and self._reconcile(record, owner):
+                    return segments
+                continue
+            chunk = record.in_flight
+            chunk.batch_id, chunk.messages = receipt.batch_id, receipt.num_message_sent
+            chunk.remain_quota = receipt.num_remain_quota
+            record.chunks.append(chunk)
+            record.in_flight = None
+            self.store.save_push(record, owner)
+            return segments or max(1, chunk.messages // max(1, chunk.rows))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _progress(self, record: PushProgress, sent_now: int, started: float, expected: int | None) -> None:
+        elapsed = max(time.monotonic() - started, 1e-6)
+        rate = sent_now / elapsed
+        eta = ""
+        if expected and rate > 0:
+            left = max(expected - record.pushed_rows, 0)
+            eta = f", ETA {left / rate:.0f}s" if left else ""
+        self.log.info(
+            "Pushed %d chunks / %d phones (%d this try, %.0f phones/s%s)",
+            len(record.chunks),
+            record.pushed_rows,
+            sent_now,
+            rate,
+            eta,
+        )
+
+    def _invalid_writer(self) -> Any:
+        return _InvalidRows(self.invalid_output)
+
+
+class _InvalidRows:
+    """Context manager writing ``row,reason`` lines for invalid phones (the value is masked)."""
+
+    def __init__(self, target: str | None) -> None:
+        self.target = target
+        self.handle: Any = None
+
+    def __enter__(self) -> Any:
+        def write(row: int, reason: str) -> None:
+            if self.target is None:
+                return
+            if self.handle is None:
+                from airflow.sdk import ObjectStoragePath
+
+                path = ObjectStoragePath(self.target)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self.handle = path.open("w")
+                self.handle.write("row,reason\n")
+            self.handle.write(f"{row},{reason}\n")
+
+        return write
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+def chunk_ranges(total: int, per_task: int) -> list[tuple[int, int]]:
+    """``row_range`` values for ``FptPushCampaignOperator.partial(...).expand(row_range=...)``."""
+    if per_task < 1:
+        raise ValueError("per_task must be >= 1")
+    return [(start, min(start + per_task - 1, total)) for start in range(1, total + 1, per_task)]
+
+
+__all__ = ["FptPushCampaignOperator", "chunk_landed", "chunk_ranges"]
