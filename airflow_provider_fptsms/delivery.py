@@ -49,6 +49,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from airflow_provider_fptsms.gateways.errors import (
@@ -317,8 +318,13 @@ def recipient_key(operation: str, recipient: str) -> str:
     A readable head for tracing in the gateway's reports, then a digest of operation + recipient.
     """
     digest = hashlib.sha256(f"{operation}\x1f{recipient}".encode()).hexdigest()[:32]
-    head = _READABLE.sub("_", operation.split("@", 1)[0])[:40]
-    return f"{head}-{digest}"
+    return f"{_key_head(operation)}-{digest}"
+
+
+@lru_cache(maxsize=64)
+def _key_head(operation: str) -> str:
+    """``dag.task`` of an operation key, file-name safe (computed once per operation, not per phone)."""
+    return _READABLE.sub("_", operation.split("@", 1)[0])[:40]
 
 
 # ---------------------------------------------------------------------------------------------- budget

@@ -133,7 +133,8 @@ class _TokenCache:
         self._async_locks: dict[tuple[int, TokenKey], asyncio.Lock] = {}
         self._guard = threading.Lock()
 
-    def _fresh(self, key: TokenKey) -> CachedToken | None:
+    def fresh(self, key: TokenKey) -> CachedToken | None:
+        """The cached token for ``key`` if it is not about to expire (no lock: a read of one dict entry)."""
         token = self._tokens.get(key)
         if token is not None and token.expires_at - REFRESH_MARGIN > time.monotonic():
             return token
@@ -149,14 +150,14 @@ class _TokenCache:
         return token.session_id if token else fpt.new_session_id()
 
     def get(self, key: TokenKey, fetch: Callable[[str], fpt.Token]) -> CachedToken:
-        token = self._fresh(key)
+        token = self.fresh(key)
         if token is not None:
             return token
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             # another thread may have refreshed while we waited
-            token = self._fresh(key)
+            token = self.fresh(key)
             if token is None:
                 session_id = self._session_id(key)
                 token = self._store(key, session_id, fetch(session_id))
@@ -164,13 +165,13 @@ class _TokenCache:
 
     async def aget(self, key: TokenKey, fetch: Callable[[str], Awaitable[fpt.Token]]) -> CachedToken:
         """The same cache for triggers and async bulk sends: one fetch per key and event loop."""
-        token = self._fresh(key)
+        token = self.fresh(key)
         if token is not None:
             return token
         with self._guard:
             lock = self._async_locks.setdefault((id(asyncio.get_running_loop()), key), asyncio.Lock())
         async with lock:
-            token = self._fresh(key)
+            token = self.fresh(key)
             if token is None:
                 session_id = self._session_id(key)
                 token = self._store(key, session_id, await fetch(session_id))
