@@ -22,7 +22,7 @@ GOALS = {
     "campaign_push_peak_rss_mb": "<= 150",
     "campaign_push_ledger_duplicates": "0",
     "cskh_speedup_vs_requests_loop": ">= 20",
-    "cskh_fraction_of_sandbox_max": ">= 0.8",
+    "cskh_fraction_of_sandbox_max": ">= 0.9",
     "import_overhead_ratio": "<= 1.10",
 }
 
