@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from airflow.sdk import BaseNotifier
 
-from airflow_provider_fptsms.delivery import recipient_key
+from airflow_provider_fptsms.delivery import (
+    FPT_DUPLICATE_WINDOW,
+    NO_RECONCILER,
+    Reconciler,
+    Step,
+    classify,
+    recipient_key,
+    state_after,
+)
 from airflow_provider_fptsms.gateways.errors import DuplicateMessageError, SmsError, mask_phone
 from airflow_provider_fptsms.operators._keys import operation_key_for
 
@@ -98,8 +106,29 @@ class _SmsNotifier(BaseNotifier):
         check_message(text, field="message")
         return text
 
-    def _send_one(self, phone: str, text: str, alert_id: str) -> SendResult:
+    #: how a doubtful alert is settled (see :mod:`airflow_provider_fptsms.delivery`)
+    reconciler: Reconciler = NO_RECONCILER
+
+    def _send_one(self, phone: str, text: str, alert_id: str, replaying: bool) -> SendResult:
         raise NotImplementedError
+
+    def _send_and_record(
+        self, journal: SendJournal | None, phone: str, text: str, key: str, *, replaying: bool, failures: list[str]
+    ) -> None:
+        _write(journal, lambda j: j.intend([key]))
+        try:
+            result = self._send_one(phone, text, key, replaying)
+        except DuplicateMessageError:
+            log.info("SMS alert to %s: the phone already has this text from the last minutes", mask_phone(phone))
+            _write(journal, lambda j: j.record(key, {"state": "refused", "final": True}))
+            return
+        except SmsError as error:
+            failures.append(f"{mask_phone(phone)}: {error}")
+            state = state_after(classify(error)).value  # a lost reply is in doubt, not refused
+            _write(journal, lambda j: j.record(key, {"state": state}))
+            return
+        _write(journal, lambda j: j.record(key, result.as_dict()))
+        log.info("SMS alert to %s: %s", mask_phone(phone), result.status.value)
 
     def _journal(self, operation: str) -> SendJournal | None:
         from airflow_provider_fptsms.state import SendJournal, StateStore
@@ -122,26 +151,24 @@ class _SmsNotifier(BaseNotifier):
         journal = self._journal(operation)
         records = _recall(journal)
         failures: list[str] = []
-        for phone in phones:
-            key = recipient_key(operation, f"{phone}\x1f{digest}")
-            record = records.get(key)
-            if record is not None and record.done:
-                log.info("SMS alert to %s: already sent for %r", mask_phone(phone), operation)
-                continue
-            _write(journal, lambda j, k=key: j.intend([k]))
-            try:
-                result = self._send_one(phone, text, key)
-            except DuplicateMessageError:
-                log.info("SMS alert to %s: the phone already has this text from the last minutes", mask_phone(phone))
-                _write(journal, lambda j, k=key: j.record(k, {"state": "refused", "final": True}))
-                continue
-            except SmsError as error:
-                failures.append(f"{mask_phone(phone)}: {error}")
-                _write(journal, lambda j, k=key: j.record(k, {"state": "refused"}))
-                continue
-            _write(journal, lambda j, k=key, r=result: j.record(k, r.as_dict()))
-            log.info("SMS alert to %s: %s", mask_phone(phone), result.status.value)
-        _write(journal, lambda j: j.close())
+        try:
+            now = _write(journal, lambda j: j.clock()) if any(not r.done for r in records.values()) else None
+            for phone in phones:
+                key = recipient_key(operation, f"{phone}\x1f{digest}")
+                step = self.reconciler.step(records[key], now or 0.0) if key in records else Step.SEND
+                if step is Step.SKIP:
+                    log.info("SMS alert to %s: already sent for %r", mask_phone(phone), operation)
+                    continue
+                if step is Step.HOLD:
+                    log.warning(
+                        "SMS alert to %s: an earlier attempt may have been delivered (its reply was lost); "
+                        "not sent again so nobody is paged twice",
+                        mask_phone(phone),
+                    )
+                    continue
+                self._send_and_record(journal, phone, text, key, replaying=step is Step.REPLAY, failures=failures)
+        finally:
+            _write(journal, lambda j: j.close())
         if failures:
             raise SmsError(
                 f"{len(failures)} of {len(phones)} SMS alerts failed: " + "; ".join(failures),
@@ -163,14 +190,15 @@ def _recall(journal: SendJournal | None) -> dict[str, Any]:
         return {}
 
 
-def _write(journal: SendJournal | None, action: Any) -> None:
+def _write(journal: SendJournal | None, action: Any) -> Any:
     """Journal writes never stop an alert: a page that goes out unrecorded beats one that does not go out."""
     if journal is None:
-        return
+        return None
     try:
-        action(journal)
+        return action(journal)
     except Exception as error:
         log.warning("SMS alert journal write failed (%s)", type(error).__name__)
+        return None
 
 
 class FptSmsNotifier(_SmsNotifier):
@@ -212,11 +240,18 @@ class FptSmsNotifier(_SmsNotifier):
         self.brandname = brandname
         self.international = international
 
-    def _send_one(self, phone: str, text: str, alert_id: str) -> SendResult:
+    reconciler = FPT_DUPLICATE_WINDOW
+
+    def _send_one(self, phone: str, text: str, alert_id: str, replaying: bool) -> SendResult:
         from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 
         return FptSmsHook(self.fpt_conn_id).send_cskh(
-            phone, text, brandname=self.brandname, request_id=alert_id, international=self.international
+            phone,
+            text,
+            brandname=self.brandname,
+            request_id=alert_id,
+            international=self.international,
+            replaying=replaying,
         )
 
 
@@ -255,7 +290,7 @@ class FiboSmsNotifier(_SmsNotifier):
         self.fibo_conn_id = fibo_conn_id
         self.sender_name = sender_name
 
-    def _send_one(self, phone: str, text: str, alert_id: str) -> SendResult:
+    def _send_one(self, phone: str, text: str, alert_id: str, replaying: bool) -> SendResult:
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
 
         return FiboSmsHook(self.fibo_conn_id).send_sms(phone, text, sender_name=self.sender_name, sms_guid=alert_id)

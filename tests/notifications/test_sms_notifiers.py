@@ -57,3 +57,23 @@ def test_failures_are_reported_masked(fptsms_sandbox: SandboxHandle) -> None:
     with pytest.raises(InvalidInputError, match="message"):
         FptSmsNotifier(message="   ", phones=["0912345678"])(context())
     assert fptsms_sandbox.admin.summary()["total"] == 0
+
+
+def test_an_alert_whose_reply_was_lost_is_settled_not_repeated(
+    fptsms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Every attempt's reply lost: the callback fails (in doubt). Run again inside FPT's window, the
+    replay's 2501 says it landed: recorded as sent, nobody paged twice."""
+    import json
+
+    conn = fptsms_sandbox.fpt_connection(max_attempts=2, backoff=0.001)
+    monkeypatch.setenv("AIRFLOW_CONN_FPTSMS_DEFAULT", json.dumps(conn))
+    monkeypatch.setenv("FPTSMS_STATE_PATH", str(tmp_path))
+    fptsms_sandbox.admin.set_faults(script=["lost_reply", "lost_reply"], paths=["/api/push-brandname-otp"])
+    notifier = FptSmsNotifier(message="ETL failed", phones=["0912345678"])
+    with pytest.raises(SmsError, match="1 of 1 SMS alerts failed"):
+        notifier(context())
+    notifier(context())  # the callback runs again
+    notifier(context())  # and again: now from the record
+    ledger = fptsms_sandbox.admin.summary()
+    assert (ledger["total"], ledger["duplicates"]) == (1, 0)

@@ -122,6 +122,7 @@ def test_an_unreachable_gateway_stops_a_bulk_send_in_seconds(
         )
     elapsed = time.monotonic() - started
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    print(f"{host}: failed in {elapsed:.2f} s with {len(warnings)} warning lines")
     assert elapsed <= 30, elapsed
     assert len(warnings) <= 20, [r.getMessage() for r in warnings]
     text = str(caught.value)
