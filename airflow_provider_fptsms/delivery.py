@@ -176,21 +176,20 @@ class KeyRecord:
         if self.state is not State.IN_DOUBT:
             self.state = State.INTENDED
 
-    def answer(self, state: State, result: dict[str, Any], *, final: bool = False, at: float | None = None) -> None:
+    def answer(self, state: State, result: dict[str, Any], *, final: bool = False) -> None:
         """Close the open attempt with its answer. Only acceptance clears a doubt."""
-        started = self.open_since if self.open_since is not None else at
+        # no write-ahead seen for it: the doubt is as old as it can be (nothing is replayed on a guess)
+        started = self.open_since if self.open_since is not None else 0.0
         self.open_since = None
         if self.state is State.ACCEPTED:
             return
         if state is State.ACCEPTED:
             self.state, self.result, self.doubt_since, self.final = State.ACCEPTED, result, None, False
         elif state is State.IN_DOUBT:
-            self._doubt(started if started is not None else 0.0)
+            self._doubt(started)
             self.result = result
         elif self.state is not State.IN_DOUBT:  # a refusal clears nothing earlier
             self.state, self.result, self.final = State.REFUSED, result, final
-        elif final:  # a final refusal of a replay of a doubtful key (should not happen: a replay's 2501 accepts)
-            self.result, self.final = result, True
 
     def close(self) -> None:
         """End of the journal: an attempt still open was cut off by a dead try."""
@@ -217,9 +216,7 @@ def fold(entries: Iterable[Mapping[str, Any]]) -> dict[str, KeyRecord]:
                 records.setdefault(key, KeyRecord()).intend(at)
             continue
         key = entry["key"]
-        records.setdefault(key, KeyRecord()).answer(
-            State(entry["state"]), dict(entry), final=bool(entry.get("final")), at=float(entry.get("at") or 0.0)
-        )
+        records.setdefault(key, KeyRecord()).answer(State(entry["state"]), dict(entry), final=bool(entry.get("final")))
     for record in records.values():
         record.close()
     return records

@@ -32,7 +32,7 @@ from airflow_provider_fptsms.delivery import (
     state_after,
 )
 from airflow_provider_fptsms.gateways.errors import DuplicateMessageError, SmsError, mask_phone
-from airflow_provider_fptsms.operators._keys import operation_key_for
+from airflow_provider_fptsms.idempotency import operation_key_for
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -17,8 +17,8 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_fptsms.delivery import Outcome, State, classify
 from airflow_provider_fptsms.gateways.errors import CampaignNameTakenError, SmsError
+from airflow_provider_fptsms.idempotency import operation_key_for
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
-from airflow_provider_fptsms.operators._keys import operation_key_for
 from airflow_provider_fptsms.operators._sources import PhoneSource, phone_values
 from airflow_provider_fptsms.state import Creation
 

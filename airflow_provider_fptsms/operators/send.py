@@ -40,7 +40,7 @@ from airflow_provider_fptsms.delivery import (
     recipient_key,
 )
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
-from airflow_provider_fptsms.operators._keys import operation_key_for
+from airflow_provider_fptsms.idempotency import operation_key_for
 from airflow_provider_fptsms.operators._sources import PhoneSource, mask_literal_phones, recipient_rows
 from airflow_provider_fptsms.state import SendJournal, StateStore
 

@@ -10,7 +10,7 @@ from its first non-blank line(s), and both readers below follow it:
   ``.gz`` is read through gzip; UTF-8 with or without BOM by default.
 * delimiter: tab for ``.tsv``; else the most frequent of ``,`` ``;`` tab outside quotes in the first line
   (a tie goes to the one the second line agrees with), else ``,``.
-* header and phone column: :func:`~airflow_provider_fptsms.sms.phones.phone_column` (the column named or
+* header and phone column: :func:`phone_column` (the column named or
   indexed, else the first phone-looking header, else the first column; a first row whose phone cell is
   already a number is data, not a header).
 * blank rows (every cell blank) are skipped.  Rows are numbered as the file's data rows: 1-based, the
@@ -29,12 +29,13 @@ from __future__ import annotations
 import csv
 import gzip
 import os
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from airflow_provider_fptsms.gateways.errors import InvalidInputError
+from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 
 __all__ = ["DELIMITERS", "AudienceRow", "Layout", "layout", "read_audience", "read_phones"]
 
@@ -66,7 +67,6 @@ class Layout:
 
 def layout(path: str | os.PathLike[str], column: str | int | None = None, encoding: str = "utf-8-sig") -> Layout:
     """Decide format, delimiter, header and phone column of a local file (errors surface here, at the call)."""
-    from airflow_provider_fptsms.sms.phones import phone_column
 
     file = Path(path)
     if not file.is_file():
@@ -307,3 +307,56 @@ def _table_rows(plan: Layout) -> Iterator[AudienceRow]:
                     yield number, value, dict(zip(names, cells, strict=False))
         except UnicodeDecodeError:
             raise _encoding_error(plan.encoding) from None
+
+
+# --------------------------------------------------------------------------------------------- columns
+
+_HEADER_WORDS = ("phone", "msisdn", "sdt", "sodienthoai", "dienthoai", "mobile")
+_SEPARATORS = str.maketrans("", "", " .-()\t\u00a0")
+
+
+def phone_column(header: list[str], column: str | int | None = None) -> tuple[int, bool]:
+    """Which column of a CSV holds the phones: ``(index, first row is a header)``.
+
+    ``column`` by name (case-insensitive) or index; None picks the first phone-looking header
+    (phone, msisdn, sdt, so_dien_thoai, mobile...), else the first column.
+    """
+    return _pick_column(header, column)
+
+
+def _pick_column(header: list[str], column: str | int | None) -> tuple[int, bool]:
+    """(column index, whether the first row is a header) for ``column`` given by name, index or None."""
+    if isinstance(column, str):
+        wanted = column.strip().casefold()
+        for index, name in enumerate(header):
+            if name.strip().casefold() == wanted:
+                return index, True
+        raise InvalidInputError("column", column, f"not in header {_shown(header)}", "pass a header name or an index")
+    if isinstance(column, int) and not isinstance(column, bool):
+        if not 0 <= column < max(len(header), 1):
+            raise InvalidInputError("column", column, f"not in header {_shown(header)}", "indexes start at 0")
+        return column, not _looks_like_number(header[column] if header else "")
+    if column is not None:
+        raise InvalidInputError("column", repr(column), "must be a header name, an index or None")
+    for index, name in enumerate(header):
+        if _looks_like_phone_header(name):
+            return index, True
+    return 0, not _looks_like_number(header[0] if header else "")
+
+
+def _looks_like_phone_header(name: str) -> bool:
+    """``Phone``, ``MSISDN``, ``SĐT``, ``Số điện thoại``, ``so_dien_thoai``, ``mobile_no``... -> True."""
+    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D")).casefold()
+    key = "".join(char for char in folded if char.isascii() and char.isalnum())
+    return any(word in key for word in _HEADER_WORDS)
+
+
+def _looks_like_number(cell: str) -> bool:
+    """A first row that already holds a number means the file has no header."""
+    digits = cell.strip().translate(_SEPARATORS).lstrip("+")
+    return len(digits) >= 6 and digits.isdigit()
+
+
+def _shown(header: list[str]) -> str:
+    """The header for an error message, with number-like cells masked (a headerless file's first row is data)."""
+    return "[" + ", ".join(mask_phone(cell) if _looks_like_number(cell) else repr(cell) for cell in header) + "]"

@@ -16,7 +16,6 @@ Invalid input never echoes the number: errors carry :func:`mask_phone` output on
 from __future__ import annotations
 
 import os
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +107,6 @@ NEXT_STEPS: dict[str, str] = {
 
 # Separators people type inside numbers (the slow path's superset of the fast path's five).
 _SEPARATORS = str.maketrans("", "", " .-()\t\u00a0")
-_HEADER_WORDS = ("phone", "msisdn", "sdt", "sodienthoai", "dienthoai", "mobile")
 
 
 class PhoneResult(NamedTuple):
@@ -417,53 +415,3 @@ def _parse(text: str, region: str | None) -> phonenumbers.PhoneNumber | None:
         return phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-
-
-# --------------------------------------------------------------------------------------------- columns
-
-
-def phone_column(header: list[str], column: str | int | None = None) -> tuple[int, bool]:
-    """Which column of a CSV holds the phones: ``(index, first row is a header)``.
-
-    ``column`` by name (case-insensitive) or index; None picks the first phone-looking header
-    (phone, msisdn, sdt, so_dien_thoai, mobile...), else the first column.
-    """
-    return _pick_column(header, column)
-
-
-def _pick_column(header: list[str], column: str | int | None) -> tuple[int, bool]:
-    """(column index, whether the first row is a header) for ``column`` given by name, index or None."""
-    if isinstance(column, str):
-        wanted = column.strip().casefold()
-        for index, name in enumerate(header):
-            if name.strip().casefold() == wanted:
-                return index, True
-        raise InvalidInputError("column", column, f"not in header {_shown(header)}", "pass a header name or an index")
-    if isinstance(column, int) and not isinstance(column, bool):
-        if not 0 <= column < max(len(header), 1):
-            raise InvalidInputError("column", column, f"not in header {_shown(header)}", "indexes start at 0")
-        return column, not _looks_like_number(header[column] if header else "")
-    if column is not None:
-        raise InvalidInputError("column", repr(column), "must be a header name, an index or None")
-    for index, name in enumerate(header):
-        if _looks_like_phone_header(name):
-            return index, True
-    return 0, not _looks_like_number(header[0] if header else "")
-
-
-def _looks_like_phone_header(name: str) -> bool:
-    """``Phone``, ``MSISDN``, ``SĐT``, ``Số điện thoại``, ``so_dien_thoai``, ``mobile_no``... -> True."""
-    folded = unicodedata.normalize("NFKD", name.replace("đ", "d").replace("Đ", "D")).casefold()
-    key = "".join(char for char in folded if char.isascii() and char.isalnum())
-    return any(word in key for word in _HEADER_WORDS)
-
-
-def _looks_like_number(cell: str) -> bool:
-    """A first row that already holds a number means the file has no header."""
-    digits = cell.strip().translate(_SEPARATORS).lstrip("+")
-    return len(digits) >= 6 and digits.isdigit()
-
-
-def _shown(header: list[str]) -> str:
-    """The header for an error message, with number-like cells masked (a headerless file's first row is data)."""
-    return "[" + ", ".join(mask_phone(cell) if _looks_like_number(cell) else repr(cell) for cell in header) + "]"

@@ -1,4 +1,7 @@
-"""The idempotency key of a task's work, read from its Airflow context (the rule is in ``delivery``)."""
+"""The idempotency key of a task's (or a callback's) work, read from its Airflow context.
+
+The rule itself (what a key is made of) is pure and lives in :mod:`airflow_provider_fptsms.delivery`.
+"""
 
 from __future__ import annotations
 
