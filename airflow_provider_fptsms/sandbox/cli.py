@@ -134,7 +134,39 @@ def parser() -> argparse.ArgumentParser:
     faults.add_argument("--token-invalidate-every", type=int, default=int(_env("token_invalidate_every", 0)))
     faults.add_argument("--seed", type=int, default=_env("seed", None))
     p.add_argument("--access-log", action="store_true", help="log each request (passwords in URLs are masked)")
+    p.add_argument(
+        "--print-env",
+        action="store_true",
+        help='print the AIRFLOW_CONN_* export lines for --host/--port and exit (for scripts: eval "$(...)")',
+    )
     return p
+
+
+def export_lines(url: str, config: SandboxConfig) -> list[str]:
+    """Ready-to-paste ``export AIRFLOW_CONN_*`` lines for the sandbox's first FPT and Fibo accounts.
+
+    The built-in demo accounts are printed as they are (they are public); an account of your own
+    (``--fpt-client`` / ``--fibo-account``) shows its secret as a placeholder to fill in.
+    """
+    from airflow_provider_fptsms.sandbox.config import (
+        DEFAULT_FIBO_CLIENT_PASS,
+        DEFAULT_FPT_CLIENT_SECRET,
+    )
+    from airflow_provider_fptsms.sandbox.server import fibo_connection, fpt_connection
+
+    client, account = config.fpt_clients[0], config.fibo_accounts[0]
+    fpt_conn = fpt_connection(url, brandname=client.brandnames[-1] if client.brandnames else "")
+    fpt_conn["login"] = client.client_id
+    fpt_conn["password"] = (
+        client.client_secret if client.client_secret == DEFAULT_FPT_CLIENT_SECRET else "<client_secret>"
+    )
+    fibo_conn = fibo_connection(url, sender_name=account.sender_names[-1] if account.sender_names else "")
+    fibo_conn["login"] = account.client_no
+    fibo_conn["password"] = account.client_pass if account.client_pass == DEFAULT_FIBO_CLIENT_PASS else "<clientPass>"
+    return [
+        f"export AIRFLOW_CONN_FPTSMS_DEFAULT='{json.dumps(fpt_conn)}'",
+        f"export AIRFLOW_CONN_FIBOSMS_DEFAULT='{json.dumps(fibo_conn)}'",
+    ]
 
 
 def build(args: argparse.Namespace) -> tuple[SandboxConfig, FaultPlan]:
@@ -197,6 +229,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fptsms-sandbox: {exc}", file=sys.stderr)
         return 2
 
+    if args.print_env:
+        if not args.port:
+            print("fptsms-sandbox: --print-env needs a fixed --port (0 picks one only when serving)", file=sys.stderr)
+            return 2
+        print("\n".join(export_lines(f"http://{args.host}:{args.port}", config)))
+        return 0
+
     import uvicorn
 
     from airflow_provider_fptsms._listen import bind, url_of
@@ -215,6 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for sock in sockets:
         print(f"fptsms-sandbox listening on {url_of(sock)}", flush=True)
+    print(
+        "\nConnections for Airflow: paste these into the shell that runs Airflow (or your tests):\n"
+        + "\n".join(export_lines(url_of(sockets[0]), config))
+        + "\n",
+        flush=True,
+    )
     server.run(sockets=sockets)
     return 0
 
