@@ -35,6 +35,30 @@ def mask_literal_phones(source: Any, column: str | int | None = None, extra_keys
                 mask(str(value).strip())
 
 
+#: what a send or push does when its source has no data row at all (a day with nobody to message)
+ON_EMPTY = ("fail", "skip", "succeed")
+
+
+def check_on_empty(on_empty: str) -> None:
+    if on_empty not in ON_EMPTY:
+        raise InvalidInputError("on_empty", on_empty, f"must be one of {list(ON_EMPTY)}", "e.g. on_empty='skip'")
+
+
+def when_empty(on_empty: str, source: Any) -> None:
+    """A source with no data row: fail (the default), skip the task, or let it succeed having sent nothing."""
+    if on_empty == "fail":
+        raise InvalidInputError(
+            "phones",
+            _shown(source),
+            "is empty: no data rows",
+            "check the export; for days with nobody to message pass on_empty='skip' or on_empty='succeed'",
+        )
+    if on_empty == "skip":
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"phones {_shown(source)} is empty: no data rows, nothing to send (on_empty='skip')")
+
+
 def as_source(source: Any) -> Any:
     """A list that Jinja rendered as text (``"['0912...', ...]"``, an XCom without native rendering)
     becomes the list again; anything else is returned as is."""
@@ -78,8 +102,9 @@ def phone_values(source: PhoneSource, column: str | int | None = None) -> Iterat
 
 
 def _non_empty(source: Any) -> Any:
-    if source is None or (isinstance(source, (list, tuple)) and not source):
-        raise InvalidInputError("phones", source, "is empty", "pass a list of phones or a file path")
+    """A source must be given; an empty list is a source with no rows (the operators' ``on_empty`` decides)."""
+    if source is None:
+        raise InvalidInputError("phones", source, "is not set", "pass a list of phones or a file path")
     return source
 
 

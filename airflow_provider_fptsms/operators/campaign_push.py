@@ -17,7 +17,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_fptsms.delivery import Outcome, chunk_landed, classify
 from airflow_provider_fptsms.gateways.errors import NetworkError, QuotaError, SmsError
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
-from airflow_provider_fptsms.operators._sources import PhoneSource, count_rows, phone_values
+from airflow_provider_fptsms.operators._sources import PhoneSource, check_on_empty, count_rows, phone_values, when_empty
 from airflow_provider_fptsms.state import Chunk, PushProgress
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ class FptPushCampaignOperator(_FptOperator):
     :param chunk_attempts: tries per chunk within one task try. After a lost reply or a 5xx (the
         chunk may have landed) ``detail-ads`` decides first, so a flaky gateway costs seconds, not a
         task retry; other retryable errors are simply tried again.
+    :param on_empty: a list with no data row at all: ``"fail"`` (default), ``"skip"`` the task, or
+        ``"succeed"`` having pushed nothing.
+    :param phone_column: the phone's CSV column when ``phones`` is a file.
+    :param progress_every: seconds between progress log lines.
     """
 
     template_fields: Sequence[str] = ("campaign_code", "phones", "invalid_output", "state_path")
@@ -57,10 +61,13 @@ class FptPushCampaignOperator(_FptOperator):
         invalid_output: str | None = None,
         progress_every: float = 10.0,
         chunk_attempts: int = 3,
+        on_empty: str = "fail",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.chunk_attempts = chunk_attempts
+        self.on_empty = on_empty
+        check_on_empty(on_empty)
         self.campaign_code = campaign_code
         self.phones = phones
         self.phone_column = phone_column
@@ -77,9 +84,6 @@ class FptPushCampaignOperator(_FptOperator):
         owner = _owner(context)
         key = self.campaign_code + (f"@{self.row_range[0]}-{self.row_range[1]}" if self.row_range else "")
         record = self.store.push(key) or PushProgress(key=key, campaign_code=self.campaign_code)
-        if record.baseline_total is None:
-            record.baseline_total = self.hook.campaign_status(self.campaign_code).total
-            self.store.save_push(record, owner)
         if record.in_flight is not None:
             self._reconcile(record, owner)
         return self._push(context, record, owner)
@@ -172,6 +176,8 @@ class FptPushCampaignOperator(_FptOperator):
                 self._push_chunk(record, owner, chunk, chunk_first, segments)
                 sent_now += len(chunk)
         self._progress(record, sent_now, started, expected_rows)
+        if stats.total == 0:
+            when_empty(self.on_empty, self.phones)
         summary = {
             "campaign_code": self.campaign_code,
             "pushed": record.pushed_rows,
@@ -201,6 +207,9 @@ class FptPushCampaignOperator(_FptOperator):
                 f"need {len(phones) * segments}. {record.pushed_rows} phones were pushed and recorded; nothing "
                 "more was sent. Next step: create the campaign with a larger quota (or quota_margin)."
             )
+        if record.baseline_total is None:  # read just before our first chunk: an empty list calls nothing
+            record.baseline_total = self.hook.campaign_status(self.campaign_code).total
+            self.store.save_push(record, owner)
         index = len(record.chunks)
         attempts = max(1, self.chunk_attempts)
         for attempt in range(1, attempts + 1):

@@ -41,7 +41,13 @@ from airflow_provider_fptsms.delivery import (
 )
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 from airflow_provider_fptsms.idempotency import operation_key_for
-from airflow_provider_fptsms.operators._sources import PhoneSource, mask_literal_phones, recipient_rows
+from airflow_provider_fptsms.operators._sources import (
+    PhoneSource,
+    check_on_empty,
+    mask_literal_phones,
+    recipient_rows,
+    when_empty,
+)
 from airflow_provider_fptsms.state import SendJournal, StateStore
 
 if TYPE_CHECKING:
@@ -139,10 +145,13 @@ class _BulkSmsOperator(BaseOperator):
         mask_message: bool = False,
         resend_in_doubt: bool = False,
         idempotency_key: str | None = None,
+        on_empty: str = "fail",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.idempotency_key = idempotency_key
+        self.on_empty = on_empty
+        check_on_empty(on_empty)
         self.mask_message = mask_message
         self.resend_in_doubt = resend_in_doubt
         self.row_range = tuple(row_range) if row_range else None
@@ -216,7 +225,7 @@ class _BulkSmsOperator(BaseOperator):
             "duplicates": duplicates,
             "segments": sum(r.segments for r in recipients),
         }
-        if not recipients:
+        if not recipients and stats["rows"]:
             raise InvalidInputError(
                 "phones",
                 f"{stats['rows']} rows",
@@ -274,6 +283,10 @@ class _BulkSmsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         recipients, stats = self.prepare(context)
         self.check_connection()
+        if not recipients:  # no data row at all (an invalid-only source failed in prepare)
+            when_empty(self.on_empty, self.phones)
+            self.log.warning("phones is empty: nothing to send (on_empty='succeed')")
+            return {"gateway": self.gateway, "recipients": 0, "sent": 0, "empty": True, **stats}
         if self._dry_run:
             return self.preview(recipients, stats)
         operation = operation_key_for(context, self.idempotency_key)
@@ -448,6 +461,8 @@ class FptSendSmsOperator(_BulkSmsOperator):
     :param phone_column: the phone's column in a CSV, or its key in dicts (default ``phone``).
     :param state_path: where the send journal lives (default ``$AIRFLOW_HOME/fptsms/state``; ``s3://...``
         on multi-worker deployments).
+    :param on_empty: a source with no data row at all: ``"fail"`` (default), ``"skip"`` the task, or
+        ``"succeed"`` having sent nothing (a daily job on a day with nobody to message).
     :param fpt_conn_id: a ``fptsms`` connection.
     """
 

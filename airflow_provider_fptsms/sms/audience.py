@@ -74,6 +74,8 @@ def layout(path: str | os.PathLike[str], column: str | int | None = None, encodi
             "path", str(path), "file not found", "check the path (relative paths resolve from the worker's cwd)"
         )
     first, second = _first_lines(file, encoding)
+    if not first:  # 0 bytes or blank lines only: nothing to read, and no header to check a column against
+        return Layout(file, encoding, None, 0, False, ())
     suffix = _suffix(file)
     if suffix == ".tsv":
         delimiter: str | None = "\t"
