@@ -50,8 +50,9 @@ soak: venv
 	FPTSMS_SANDBOX_DEDUPE=content $(BIN)/python -m tests.soak.soak --messages 10000 --campaign-phones 100000
 	FPTSMS_SANDBOX_DEDUPE=request-id $(BIN)/python -m tests.soak.soak --messages 10000 --campaign-phones 100000
 
+# QC delays compressed as in the demo: approval, sending and final reports 3 s apart, not at tomorrow's ScheduleTime.
 sandbox: venv
-	$(BIN)/fptsms-sandbox --port 8765
+	$(BIN)/fptsms-sandbox --port 8765 --approval-delay 3 --send-delay 3 --dlr-delay 3
 
 # Re-pin every dependency (needs the package index); commit requirements/lock.txt afterwards.
 lock: venv
