@@ -126,6 +126,7 @@ class _BulkSmsOperator(BaseOperator):
     ui_color = "#ffe9d6"
     gateway = ""
     international = False
+    _worst_failure = ""  # the most common failure of this try, for the fail policy's message
 
     def __init__(
         self,
@@ -348,6 +349,7 @@ class _BulkSmsOperator(BaseOperator):
             "message_id": result.get("message_id") or "",
             "telco": result.get("telco") or "",
             "error_code": "" if result.get("error_code") is None else result["error_code"],
+            "error": result.get("error") or "",  # our text: the gateway's words and the next step, no phone
             "request_id": recipient.request_id,
             "segments": recipient.segments,
         }
@@ -372,6 +374,10 @@ class _BulkSmsOperator(BaseOperator):
     def _summary(self, results: list[dict[str, Any]], stats: dict[str, Any], path: str) -> dict[str, Any]:
         statuses = Counter(r["status"] for r in results)
         failed = Counter(str(r["error_code"]) for r in results if r["status"] == "failed")
+        if failed:
+            code, count = failed.most_common(1)[0]
+            example = next(r["error"] for r in results if r["status"] == "failed" and str(r["error_code"]) == code)
+            self._worst_failure = f"most often {code} ({count}x): {example}" if example else f"most often {code}"
         summary = {
             "gateway": self.gateway,
             "recipients": len(results),
@@ -410,15 +416,16 @@ class _BulkSmsOperator(BaseOperator):
             )
         bad = summary["failed"] + summary["invalid"]
         total = summary["recipients"] + summary["invalid"]
+        why = f" — {self._worst_failure}" if summary["failed"] else ""
+        where = f"; per-recipient errors in {summary['output_path']}. A retry sends only the missing ones."
         if self.fail_on == "any" and bad:
-            raise AirflowException(
-                f"{bad} of {total} recipients failed ({summary['failed_by_code']}); see "
-                f"{summary['output_path']}. A retry sends only the missing ones."
-            )
+            raise AirflowException(f"{bad} of {total} recipients failed ({summary['failed_by_code']}){why}{where}")
         if self.fail_on == "all" and summary["sent"] + summary["already_sent"] == 0:
-            raise AirflowException(f"no message could be sent ({summary['failed_by_code']})")
+            raise AirflowException(f"no message could be sent ({summary['failed_by_code']}){why}{where}")
         if isinstance(self.fail_on, float) and total and bad / total > self.fail_on:
-            raise AirflowException(f"{bad / total:.1%} of recipients failed, above fail_on={self.fail_on:.1%}")
+            raise AirflowException(
+                f"{bad / total:.1%} of recipients failed, above fail_on={self.fail_on:.1%}{why}{where}"
+            )
 
 
 def _check_fail_on(fail_on: FailOn) -> None:

@@ -37,7 +37,7 @@ def test_one_message_to_a_list(fptsms_sandbox: SandboxHandle) -> None:
     summary = fpt(phones=["0912345678", "+84 987 654 321", "0912345678"]).execute(make_context())
     assert (summary["sent"], summary["duplicates"], summary["failed"], summary["segments"]) == (2, 1, 0, 2)
     rows = Path(summary["output_path"]).read_text().splitlines()
-    assert rows[0] == "row,phone,status,message_id,telco,error_code,request_id,segments"
+    assert rows[0] == "row,phone,status,message_id,telco,error_code,error,request_id,segments"
     assert "0912345678" not in "".join(rows) and "84912***678" in rows[1]
     assert fptsms_sandbox.admin.summary()["total"] == 2
 
