@@ -57,6 +57,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
 FailOn = str | float
+#: invalid rows listed by row number in the dry run and its XCom (the counts cover them all)
+MAX_LISTED_INVALID = 20
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,7 @@ class _BulkSmsOperator(BaseOperator):
         self.on_empty = on_empty
         check_on_empty(on_empty)
         self.mask_message = mask_message
+        self._invalid_rows: list[tuple[int, str, str]] = []  # (row, reason, masked value): the first invalid rows
         self.resend_in_doubt = resend_in_doubt
         self.row_range = tuple(row_range) if row_range else None
         self.phones = phones
@@ -188,6 +191,7 @@ class _BulkSmsOperator(BaseOperator):
             raise InvalidInputError("message", self.message, "is empty", "write the message text")
         fields = placeholders(self.message)
         operation = operation_key_for(context, self.idempotency_key)
+        self._invalid_rows = []
         recipients: list[Recipient] = []
         invalid: Counter[str] = Counter()
         duplicates = 0
@@ -208,7 +212,10 @@ class _BulkSmsOperator(BaseOperator):
                 try:
                     phone = normalise(str(raw), international=self.international)
                 except InvalidInputError as error:
-                    invalid[error.description.split(": ", 1)[-1]] += 1
+                    reason = error.description.split(": ", 1)[-1]
+                    invalid[reason] += 1
+                    if len(self._invalid_rows) < MAX_LISTED_INVALID:
+                        self._invalid_rows.append((row, reason, mask_phone(str(raw).strip())))
                     continue
                 if not seen.add(int(phone)):
                     duplicates += 1
@@ -251,22 +258,36 @@ class _BulkSmsOperator(BaseOperator):
         return recipients, stats
 
     def preview(self, recipients: list[Recipient], stats: dict[str, Any]) -> dict[str, Any]:
-        lines = [f"{'row':>6}  {'phone':<14} {'segments':>8}  {'encoding':<8} chars"]
+        """The dry run's report: recipients, the invalid rows and why, one rendered message, the cost."""
         from airflow_provider_fptsms.sms.text import encoding
 
+        lines = [f"{'row':>6}  {'phone':<14} {'segments':>8}  {'encoding':<8} chars"]
         for r in recipients[:10]:
             lines.append(f"{r.row:>6}  {mask_phone(r.phone):<14} {r.segments:>8}  {encoding(r.text):<8} {len(r.text)}")
         if len(recipients) > 10:
             lines.append(f"... and {len(recipients) - 10} more")
+        if self._invalid_rows:
+            lines.append(f"Invalid rows ({stats['invalid']}; not sent):")
+            lines += [f"{row:>6}  {shown:<14} {reason}" for row, reason, shown in self._invalid_rows]
+            if stats["invalid"] > len(self._invalid_rows):
+                lines.append(f"... and {stats['invalid'] - len(self._invalid_rows)} more")
+        sample = recipients[0]
+        shown_text = "*** (mask_message=True)" if self.mask_message else sample.text
+        lines.append(f"Sample message (row {sample.row}, {sample.segments} SMS part(s)): {shown_text}")
         cost = None if self.price_per_message is None else stats["segments"] * self.price_per_message
+        lines.append(
+            f"Estimated cost: {cost:,.0f} ({stats['segments']} SMS parts x {self.price_per_message:g})"
+            if cost is not None
+            else f"Estimated cost: set price_per_message= to see it ({stats['segments']} SMS parts)"
+        )
         self.log.info(
-            "DRY RUN — nothing sent. %d recipients, %d messages%s\n%s",
+            "DRY RUN — nothing sent. %d recipients, %d messages\n%s",
             len(recipients),
             stats["segments"],
-            f", estimated cost {cost:,.0f}" if cost is not None else "",
             "\n".join(lines),
         )
-        return {"dry_run": True, **stats, "estimated_cost": cost}
+        listed = [{"row": row, "reason": reason, "phone": shown} for row, reason, shown in self._invalid_rows]
+        return {"dry_run": True, **stats, "estimated_cost": cost, "invalid_rows": listed}
 
     # ------------------------------------------------------------------ sending
 
