@@ -85,11 +85,16 @@ class TryDelivery:
     answer after. A message replayed from doubt is re-checked as it goes (on the store's clock):
     past its window it is held back after all, and reported in doubt."""
 
-    def __init__(self, journal: SendJournal, rows: dict[str, int], replay_until: dict[str, float]) -> None:
+    def __init__(
+        self, journal: SendJournal, rows: dict[str, int], replaying: set[str], replay_until: dict[str, float]
+    ) -> None:
         from airflow_provider_fptsms.state import GroupCommit
 
         self.journal = journal
         self.rows = rows
+        #: keys that repeat an attempt whose outcome is unknown (a duplicate answer then means it landed)
+        self.replaying = replaying
+        #: for those replayed inside the gateway's window: until when (store clock) the replay is safe
         self.replay_until = replay_until
         self.held: set[str] = set()
         # a local journal appends each intent in microseconds; an object store batches concurrent ones
@@ -335,7 +340,8 @@ class _BulkSmsOperator(BaseOperator):
             for r in replaying:
                 until = self.reconciler.replay_until(records[r.request_id].doubt_since or 0.0)
                 replay_until[r.request_id] = until if until is not None else 0.0
-        delivery = TryDelivery(journal, {r.request_id: r.row for r in recipients}, replay_until)
+        rows = {r.request_id: r.row for r in recipients}
+        delivery = TryDelivery(journal, rows, {r.request_id for r in replaying}, replay_until)
         try:
             fresh = self.send_all(todo, delivery) if todo else []
         finally:
@@ -519,7 +525,7 @@ class FptSendSmsOperator(_BulkSmsOperator):
     def send_all(self, todo: list[Recipient], delivery: TryDelivery) -> list[SendResult]:
         from airflow_provider_fptsms.hooks.fpt_async import CskhMessage, FptSmsAsyncHook
 
-        replaying = delivery.replay_until.keys() | ({r.request_id for r in todo} if self.resend_in_doubt else set())
+        replaying = delivery.replaying
         messages = (CskhMessage(r.phone, r.text, r.request_id, self.brandname, r.request_id in replaying) for r in todo)
         hook = FptSmsAsyncHook(self.fpt_conn_id)
         return asyncio.run(

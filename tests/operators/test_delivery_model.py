@@ -141,3 +141,10 @@ def test_a_1007_refusal_is_retried_and_the_message_arrives_once(fptsms_sandbox: 
     assert fptsms_sandbox.admin.faults()["injected"]["busy"] == 1
     ledger = fptsms_sandbox.admin.summary()
     assert (ledger["total"], ledger["duplicates"]) == (1, 0)
+
+
+def test_resend_in_doubt_marks_only_doubtful_messages_as_replays(fptsms_sandbox: SandboxHandle) -> None:
+    """With resend_in_doubt=True a message this operation never sent is still not 'already sent' on a 2501."""
+    FptSmsHook().send_cskh(PHONES[0], "Don hang cua ban da giao")  # another operation, a minute ago
+    summary = send(resend_in_doubt=True).execute(run_context("manual__3", JUNE_2))
+    assert (summary["sent"], summary["already_sent"], summary["duplicate_content"]) == (17, 0, 1)

@@ -288,7 +288,7 @@ def test_a_doubtful_message_is_rechecked_as_it_goes_on_the_store_clock(tmp_path:
     journal = SendJournal(StateStore(tmp_path), "d.t@2026-01-01")
     journal.appends = appends
     now = journal.clock()
-    delivery = TryDelivery(journal, {}, {"r4": now + 100, "r5": now - 1})
+    delivery = TryDelivery(journal, {}, {"r4", "r5"}, {"r4": now + 100, "r5": now - 1})
 
     async def announce(keys: list[str]) -> list[bool]:
         return list(await asyncio.gather(*(delivery.before_send_async(CskhMessage("84912", "t", k)) for k in keys)))
