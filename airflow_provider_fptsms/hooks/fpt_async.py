@@ -160,7 +160,7 @@ class FptSmsAsyncHook(HttpAsyncHook):
         try:
             return await attempt()
         except BaseException as exc:
-            if settings.max_attempts <= 1 or not retry_if(exc):
+            if not retry_if(exc) or settings.max_attempts <= 1:  # retry_if first: it also feeds the breaker
                 raise
             log.warning("Attempt 1 failed (%s); retrying", exc)
         await asyncio.sleep(random.uniform(0, settings.backoff))

@@ -148,3 +148,16 @@ def test_resend_in_doubt_marks_only_doubtful_messages_as_replays(fptsms_sandbox:
     FptSmsHook().send_cskh(PHONES[0], "Don hang cua ban da giao")  # another operation, a minute ago
     summary = send(resend_in_doubt=True).execute(run_context("manual__3", JUNE_2))
     assert (summary["sent"], summary["already_sent"], summary["duplicate_content"]) == (17, 0, 1)
+
+
+def test_the_breaker_opens_even_without_retries(fptsms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """max_attempts=1: every failure still counts toward the breaker."""
+    conn = fptsms_sandbox.fpt_connection(max_attempts=1, timeout=5)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FPTSMS_DEFAULT", json.dumps({**conn, "host": f"http://127.0.0.1:{_closed_port()}"})
+    )
+    rows = [f"0912{i:06d}" for i in range(2000)]
+    with pytest.raises(GatewayUnreachableError):
+        FptSendSmsOperator(task_id="send", phones=rows, message="Ma OTP 2", max_concurrency=8).execute(
+            run_context("manual__1", JUNE_1)
+        )
