@@ -241,7 +241,6 @@ class SendJournal:
 
     def __init__(self, store: StateStore, key: str, flush_every: int = 200, flush_seconds: float = 1.0) -> None:
         self.folder = store.base / "sends" / safe_key(key)
-        self.key = key
         self.flush_every = flush_every
         self.flush_seconds = flush_seconds
         self.appends = is_local(self.folder)
@@ -390,16 +389,14 @@ def _lines(text: str) -> list[dict[str, Any]]:
 
 
 class GroupCommit:
-    """Write-ahead for concurrent senders on one event loop: every message's intent is durable before
-    its request leaves, in as few writes as the load allows (the senders ready at the same moment
-    share one segment). A message is announced only when it is about to go, so a killed try leaves
-    in doubt only what was really in flight.
+    """Write-ahead for concurrent senders on one event loop, for journals on object stores: every
+    message's intent is durable before its request leaves, in as few writes as the load allows (the
+    senders ready at the same moment share one segment). Writes run in a thread: an object store takes
+    tens of milliseconds per PUT, and the event loop keeps serving replies meanwhile.
     """
 
-    def __init__(self, journal: SendJournal, *, in_thread: bool = True) -> None:
+    def __init__(self, journal: SendJournal) -> None:
         self.journal = journal
-        #: object stores take tens of milliseconds per write: keep the event loop free meanwhile
-        self.in_thread = in_thread
         self._pending: list[tuple[str, bool, Any]] = []
         self._running = False
         self._task: Any = None
@@ -425,10 +422,7 @@ class GroupCommit:
                 batch, self._pending = self._pending, []
                 keys, stamp = [key for key, _, _ in batch], any(wants for _, wants, _ in batch)
                 try:
-                    if self.in_thread:
-                        at = await asyncio.to_thread(self.journal.intend, keys, stamp=stamp)
-                    else:
-                        at = self.journal.intend(keys, stamp=stamp)
+                    at = await asyncio.to_thread(self.journal.intend, keys, stamp=stamp)
                 except BaseException as exc:  # the senders must not send what was not written ahead
                     for _, _, done in batch:
                         if not done.done():

@@ -37,10 +37,6 @@ class SendResult:
     state: str = "accepted"
     final: bool = False
 
-    @property
-    def accepted(self) -> bool:
-        return self.status in (SendStatus.SENT, SendStatus.ALREADY_SENT)
-
     def as_dict(self) -> dict[str, Any]:
         # by hand: dataclasses.asdict deep-copies every field, a tenth of a bulk send's CPU
         return {

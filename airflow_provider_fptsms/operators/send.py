@@ -98,7 +98,7 @@ class TryDelivery:
         self.replay_until = replay_until
         self.held: set[str] = set()
         # a local journal appends each intent in microseconds; an object store batches concurrent ones
-        self._commit = None if journal.appends else GroupCommit(journal, in_thread=True)
+        self._commit = None if journal.appends else GroupCommit(journal)
 
     def _still_replayable(self, key: str, written_at: float | None) -> bool:
         until = self.replay_until.get(key)
