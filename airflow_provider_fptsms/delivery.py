@@ -252,7 +252,10 @@ class Reconciler:
             return None
         return since + self.window - self.margin
 
-    def step(self, record: KeyRecord, now: float, *, resend_in_doubt: bool = False) -> Step:
+    def step(self, record: KeyRecord | None, now: float, *, resend_in_doubt: bool = False) -> Step:
+        """What to do with a key on this try; ``record`` None: the journal has never seen it."""
+        if record is None:
+            return Step.SEND
         if record.done:
             return Step.SKIP
         if record.state in (State.NEW, State.REFUSED):
@@ -261,6 +264,11 @@ class Reconciler:
             return Step.REPLAY
         until = self.replay_until(record.doubt_since or 0.0)
         return Step.REPLAY if until is not None and now < until else Step.HOLD
+
+
+def needs_clock(records: Mapping[str, KeyRecord]) -> bool:
+    """Only a key in doubt makes "now" matter (a replay's window): read the store's clock only then."""
+    return any(record.state is State.IN_DOUBT for record in records.values())
 
 
 #: FPT: "2501 or 1: Duplicate message in 5 minutes" (same phone, same text).

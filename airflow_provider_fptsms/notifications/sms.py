@@ -28,6 +28,7 @@ from airflow_provider_fptsms.delivery import (
     Reconciler,
     Step,
     classify,
+    needs_clock,
     recipient_key,
     state_after,
 )
@@ -152,10 +153,10 @@ class _SmsNotifier(BaseNotifier):
         records = _recall(journal)
         failures: list[str] = []
         try:
-            now = _write(journal, lambda j: j.clock()) if any(not r.done for r in records.values()) else None
+            now = _write(journal, lambda j: j.clock()) if needs_clock(records) else None
             for phone in phones:
                 key = recipient_key(operation, f"{phone}\x1f{digest}")
-                step = self.reconciler.step(records[key], now or 0.0) if key in records else Step.SEND
+                step = self.reconciler.step(records.get(key), now or 0.0)
                 if step is Step.SKIP:
                     log.info("SMS alert to %s: already sent for %r", mask_phone(phone), operation)
                     continue

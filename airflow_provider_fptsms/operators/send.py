@@ -33,10 +33,10 @@ from airflow.sdk.exceptions import AirflowException
 from airflow_provider_fptsms.delivery import (
     FPT_DUPLICATE_WINDOW,
     NO_RECONCILER,
-    KeyRecord,
     Reconciler,
     State,
     Step,
+    needs_clock,
     recipient_key,
 )
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
@@ -319,8 +319,11 @@ class _BulkSmsOperator(BaseOperator):
         operation = operation_key_for(context, self.idempotency_key)
         journal = SendJournal(StateStore(self.state_path), operation)
         records = journal.recall()
-        now = journal.clock() if any(r.state in (State.IN_DOUBT, State.INTENDED) for r in records.values()) else 0.0
-        steps = {r.request_id: self._step(records.get(r.request_id), now) for r in recipients}
+        now = journal.clock() if needs_clock(records) else 0.0
+        steps = {
+            r.request_id: self.reconciler.step(records.get(r.request_id), now, resend_in_doubt=self.resend_in_doubt)
+            for r in recipients
+        }
         counts = Counter(step.value for step in steps.values())
         if records:
             self.log.info(
@@ -360,11 +363,6 @@ class _BulkSmsOperator(BaseOperator):
         summary["idempotency_key"] = operation
         self._apply_fail_policy(summary)
         return summary
-
-    def _step(self, record: KeyRecord | None, now: float) -> Step:
-        if record is None:
-            return Step.SEND
-        return self.reconciler.step(record, now, resend_in_doubt=self.resend_in_doubt)
 
     @staticmethod
     def _row(recipient: Recipient, result: dict[str, Any] | None) -> dict[str, Any]:
