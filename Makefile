@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.8
+E2E_STAMP := $(VENV)/.e2e-$(shell cat requirements/e2e.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test lint typecheck pytest demo bench soak sandbox lock clean
+.PHONY: venv test lint typecheck pytest demo bench soak sandbox lock clean e2e e2e-celery
 
 venv: $(STAMP)
 
@@ -54,9 +55,25 @@ soak: venv
 sandbox: venv
 	$(BIN)/fptsms-sandbox --port 8765 --approval-delay 3 --send-delay 3 --dlr-delay 3
 
+# A real deployment on this machine: PostgreSQL (the pgserver wheel), scheduler, dag-processor, triggerer and
+# api-server as separate processes on free ports, the sandbox posting DLRs to the api-server; every example DAG
+# through the REST API. Nothing to install by hand; everything is stopped at the end.
+$(E2E_STAMP): $(STAMP) requirements/e2e.txt
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements/e2e.txt
+	rm -f $(VENV)/.e2e-*
+	touch $@
+
+e2e: $(E2E_STAMP)
+	$(BIN)/python -m tests.e2e
+
+# The same stack on CeleryExecutor with two workers: one 1,000,000-phone campaign over mapped pushes, a worker killed.
+e2e-celery: $(E2E_STAMP)
+	$(BIN)/python -m tests.e2e.celery
+
 # Re-pin every dependency (needs the package index); commit requirements/lock.txt afterwards.
 lock: venv
 	$(BIN)/uv pip compile pyproject.toml --extra dev --extra sandbox --python-version 3.11 -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra e2e -c requirements/lock.txt --python-version 3.11 -o requirements/e2e.txt
 
 clean:
-	rm -rf $(VENV) .demo .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .demo .e2e .mypy_cache .ruff_cache .pytest_cache

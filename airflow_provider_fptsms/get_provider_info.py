@@ -9,23 +9,84 @@ from typing import Any
 
 from airflow_provider_fptsms import __version__
 
-_COMMON_FIELDS: dict[str, dict[str, Any]] = {
-    "fallback_hosts": {
-        "label": "Fallback hosts",
-        "description": "Comma-separated base URLs tried when the host fails (connection error or 5xx).",
-        "schema": {"type": ["string", "null"]},
-    },
-    "timeout": {
-        "label": "Timeout (s)",
-        "description": "Seconds to wait for each HTTP reply.",
-        "schema": {"type": ["number", "null"], "default": 30},
-    },
-    "max_attempts": {
-        "label": "Max attempts",
-        "description": "Attempts for retryable errors (network, 5xx, gateway busy). Permanent errors never retry.",
-        "schema": {"type": ["integer", "null"], "default": 5},
-    },
+# Where Airflow 3.3 shows a hint for each kind of field (read in its providers_manager.py, the API's
+# services/ui/connections.py and the React connection form):
+# - host, login, password: ``ui-field-behaviour.placeholders``, shown as the input's placeholder;
+# - an extra (``conn-fields``) string field: ``schema.examples``, offered as suggestions while typing
+#   (the placeholder reads "Start typing to see options"); ``ui-field-behaviour.placeholders`` for
+#   extras is stored by the ProvidersManager but never sent to the form;
+# - an extra number or choice field: no placeholder at all; ``schema.default`` fills it in instead.
+# So every extra gets its hint in ``schema.examples`` (plus a default where one exists); the first
+# example is also its ``placeholders`` text, which the hooks' ``get_ui_field_behaviour`` returns.
+
+
+def _field(label: str, description: str, kind: str, *examples: object, **schema: Any) -> dict[str, Any]:
+    """One ``conn-fields`` entry; its examples are where Airflow's form reads a field hint (the first
+    one is also the ``placeholders`` text)."""
+    return {
+        "label": label,
+        "description": description,
+        "schema": {"type": [kind, "null"], "examples": list(examples), **schema},
+    }
+
+
+def _common_fields(fallback_example: str) -> dict[str, dict[str, Any]]:
+    return {
+        "fallback_hosts": _field(
+            "Fallback hosts",
+            "Comma-separated base URLs tried when the host fails (connection error or 5xx).",
+            "string",
+            fallback_example,
+        ),
+        "timeout": _field("Timeout (s)", "Seconds to wait for each HTTP reply.", "number", 30, default=30),
+        "max_attempts": _field(
+            "Max attempts",
+            "Attempts for retryable errors (network, 5xx, gateway busy). Permanent errors never retry.",
+            "integer",
+            5,
+            default=5,
+        ),
+    }
+
+
+_FPT_FIELDS: dict[str, dict[str, Any]] = {
+    "brandname": _field(
+        "Brandname",
+        "Brandname registered with FPT (not the app name); operators may override it.",
+        "string",
+        "FTI",
+    ),
+    "scopes": _field(
+        "Scopes",
+        "Space-separated: send_brandname_otp (CSKH) and/or send_brandname (QC). "
+        "Ask only for scopes the app has (else error 1005).",
+        "string",
+        "send_brandname_otp send_brandname",
+        "send_brandname_otp",
+        "send_brandname",
+        default="send_brandname_otp send_brandname",
+    ),
+    **_common_fields("https://service.sms.fpt.net"),
 }
+_FIBO_FIELDS: dict[str, dict[str, Any]] = {
+    "sender_name": _field("Sender name", "Brandname (senderName) registered with Fibo.", "string", "MYBRAND"),
+    "service_path": _field(
+        "Service path",
+        "/Service.aspx as the manual writes it, or /service.asmx as ASP.NET clients use.",
+        "string",
+        "/Service.aspx",
+        "/service.asmx",
+        default="/Service.aspx",
+        enum=["/Service.aspx", "/service.asmx", None],
+    ),
+    **_common_fields("https://sms-backup.example.com"),  # Fibo documents no second domain: only a shape
+}
+
+
+def _placeholders(standard: dict[str, str], fields: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """The standard fields' placeholders, and each extra's example as text (one source for both)."""
+    return {**standard, **{name: str(spec["schema"]["examples"][0]) for name, spec in fields.items()}}
+
 
 CONNECTION_TYPES: list[dict[str, Any]] = [
     {
@@ -35,29 +96,16 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         "ui-field-behaviour": {
             "hidden-fields": ["schema", "port"],
             "relabeling": {"host": "Base URL", "login": "Client ID", "password": "Client secret"},
-            "placeholders": {
-                "host": "https://app.sms.fpt.net",
-                "login": "client_id from developer.sms.fpt.net > My apps",
-                "password": "client_secret",
-                "brandname": "FTI",
-                "scopes": "send_brandname_otp send_brandname",
-                "fallback_hosts": "https://service.sms.fpt.net",
-            },
+            "placeholders": _placeholders(
+                {
+                    "host": "https://app.sms.fpt.net",
+                    "login": "client_id from developer.sms.fpt.net > My apps",
+                    "password": "client_secret",
+                },
+                _FPT_FIELDS,
+            ),
         },
-        "conn-fields": {
-            "brandname": {
-                "label": "Brandname",
-                "description": "Brandname registered with FPT (not the app name); operators may override it.",
-                "schema": {"type": ["string", "null"]},
-            },
-            "scopes": {
-                "label": "Scopes",
-                "description": "Space-separated: send_brandname_otp (CSKH) and/or send_brandname (QC). "
-                "Ask only for scopes the app has (else error 1005).",
-                "schema": {"type": ["string", "null"], "default": "send_brandname_otp send_brandname"},
-            },
-            **_COMMON_FIELDS,
-        },
+        "conn-fields": _FPT_FIELDS,
     },
     {
         "hook-class-name": "airflow_provider_fptsms.hooks.fibo.FiboSmsHook",
@@ -66,30 +114,12 @@ CONNECTION_TYPES: list[dict[str, Any]] = [
         "ui-field-behaviour": {
             "hidden-fields": ["schema", "port"],
             "relabeling": {"host": "Base URL", "login": "Client No", "password": "Client password"},
-            "placeholders": {
-                "host": "http://center.fibosms.com",
-                "login": "CL1609110001",
-                "password": "clientPass",
-                "sender_name": "MYBRAND",
-            },
+            "placeholders": _placeholders(
+                {"host": "http://center.fibosms.com", "login": "CL1609110001", "password": "clientPass"},
+                _FIBO_FIELDS,
+            ),
         },
-        "conn-fields": {
-            "sender_name": {
-                "label": "Sender name",
-                "description": "Brandname (senderName) registered with Fibo.",
-                "schema": {"type": ["string", "null"]},
-            },
-            "service_path": {
-                "label": "Service path",
-                "description": "/Service.aspx as the manual writes it, or /service.asmx as ASP.NET clients use.",
-                "schema": {
-                    "type": ["string", "null"],
-                    "default": "/Service.aspx",
-                    "enum": ["/Service.aspx", "/service.asmx", None],
-                },
-            },
-            **_COMMON_FIELDS,
-        },
+        "conn-fields": _FIBO_FIELDS,
     },
 ]
 

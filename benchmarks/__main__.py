@@ -13,7 +13,7 @@ from pathlib import Path
 # The operators' own INFO lines would bury the table; set before Airflow is first imported.
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 
-from benchmarks import campaign_push, cskh_send, import_overhead, phone_prep, sandbox_throughput
+from benchmarks import campaign_push, cskh_send, import_overhead, phone_prep, report_trigger, sandbox_throughput
 
 GOALS = {
     "sandbox_cskh_sends_per_s": ">= 2,000",
@@ -24,6 +24,8 @@ GOALS = {
     "cskh_speedup_vs_requests_loop": ">= 20",
     "cskh_fraction_of_sandbox_max": ">= 0.9",
     "import_overhead_ratio": "<= 1.10",
+    "report_trigger_max_stall_ms": "<= 50",
+    "report_trigger_memory_growth_mb": "<= 50",
 }
 
 
@@ -37,6 +39,7 @@ BENCHMARKS: list[tuple[str, Callable[[], dict[str, float]]]] = [
     ("campaign_push", campaign_push.measure),
     ("cskh_send", cskh_send.measure),
     ("import_overhead", import_overhead.measure),
+    ("report_trigger", report_trigger.measure),
 ]
 
 

@@ -5,6 +5,13 @@
 The approval, sent and report waits are deferred (no worker slot held for hours or days);
 every step is retry-safe: the campaign is created once per run and each phone is pushed once,
 even when a task dies mid-push and is retried. ``make demo`` runs it against the sandbox.
+
+The push runs in the Airflow pool ``fptsms_gateway``, shared with the CSKH sends: its slots bound
+how many tasks call the gateway's send endpoints at once across all workers and DAGs (the waits
+are deferred and hold no slot). Create the pool before the first run — the scheduler does not run
+tasks of a pool it does not know (``airflow dags test`` ignores pools)::
+
+    airflow pools set fptsms_gateway 4 "FPT SMS gateway: send/push tasks at once"
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from airflow_provider_fptsms.operators.campaign import (
 from airflow_provider_fptsms.sensors.campaign import FptCampaignApprovalSensor, FptCampaignSentSensor
 
 AUDIENCE = str(Path(__file__).parent / "data" / "audience.csv")
+POOL = "fptsms_gateway"
 # Production polls every few minutes; the demo's sandbox answers within seconds.
 POLL = float(os.environ.get("FPTSMS_EXAMPLE_POLL_SECONDS", "300"))
 ALERT_PHONES = os.environ.get("FPTSMS_EXAMPLE_ALERT_PHONES", "0912000111").split(",")
@@ -57,6 +65,7 @@ def qc_campaign_lifecycle() -> None:
         phones=AUDIENCE,
         phone_column="so_dien_thoai",
         chunk_size=50,
+        pool=POOL,  # the gateway's pool: tasks pushing or sending at once, across all workers
         retries=3,
         retry_delay=timedelta(seconds=5),
     )

@@ -172,15 +172,34 @@ def mask_phone(phone: object) -> str:
 
 
 class ErrorSpec:
-    """One row of a manual's error table: the codes that share a meaning, and what to do."""
+    """One row of a manual's error table: the codes that share a meaning, and what to do.
 
-    __slots__ = ("codes", "description", "error_class", "next_step")
+    Some codes are generic (FPT 1014 "Input parameter error" covers a taken campaign name and a
+    campaign already sent): ``by_text`` lists ``(fragment, next step)`` pairs, and the first fragment
+    found in the gateway's own text (case-insensitive) picks the next step; ``next_step`` is the
+    fallback. The hint must fit what the gateway said, not just the code.
+    """
 
-    def __init__(self, codes: tuple[int, ...], description: str, error_class: type[SmsError], next_step: str) -> None:
+    __slots__ = ("by_text", "codes", "description", "error_class", "next_step")
+
+    def __init__(
+        self,
+        codes: tuple[int, ...],
+        description: str,
+        error_class: type[SmsError],
+        next_step: str,
+        by_text: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self.codes = codes
         self.description = description
         self.error_class = error_class
         self.next_step = next_step
+        self.by_text = tuple((fragment.lower(), step) for fragment, step in by_text)
+
+    def next_step_for(self, gateway_text: str | None) -> str:
+        """The next step that fits the gateway's text, else the row's general one."""
+        said = (gateway_text or "").lower()
+        return next((step for fragment, step in self.by_text if fragment in said), self.next_step)
 
     def __repr__(self) -> str:
         return f"ErrorSpec({self.codes}, {self.description!r}, {self.error_class.__name__})"
@@ -232,7 +251,7 @@ class ErrorTable:
                 raw=raw,
                 http_status=http_status,
             )
-        next_step = f"{spec.next_step} {context}".strip()
+        next_step = f"{spec.next_step_for(gateway_text)} {context}".strip()
         return spec.error_class(
             spec.description,
             gateway=self.gateway,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import io
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -125,7 +126,16 @@ ERROR_TABLE = ErrorTable(
             (1014,),
             "Input parameter error",
             InvalidRequestError,
-            "fix the field named in the gateway's text (campaign names are single-use, <= 32 chars)",
+            "fix the field named in the gateway's text (CampaignName: <= 32 characters and single-use; "
+            "ScheduleTime: 'YYYY-MM-DD HH:mm')",
+            by_text=(  # 1014 is generic: the manual's samples use it for both of these
+                (
+                    "already sent",
+                    "the campaign was already sent at its ScheduleTime; pushing more phones to it is not "
+                    "possible. Create a new campaign (a new CampaignName) for the phones not pushed yet",
+                ),
+                ("already exist", "campaign names are single-use at FPT: pass a new name"),
+            ),
         ),
         ErrorSpec((1015,), "This permission type is not supported", AuthError, "use grant_type client_credentials"),
         ErrorSpec(
@@ -648,12 +658,11 @@ def _header_key(name: str) -> str:
     return name.strip().lstrip("\ufeff").lower().replace(" ", "").replace("_", "").replace("-", "")
 
 
-def iter_delivery_report(lines: Iterable[str]) -> Iterator[DeliveryRecord]:
-    """Stream ``DeliveryRecord`` rows from CSV text lines, reading columns by the header row."""
-    reader = csv.reader(lines)
-    header = next(reader, None)
-    if header is None:
-        return
+def _header_mapping(header: Sequence[str]) -> dict[int, str]:
+    """Column index -> :class:`DeliveryRecord` field, from the header row; the first column of a kind wins.
+
+    A report without a phone column is not a ``dlr-ads`` report (an HTML page, another export).
+    """
     mapping: dict[int, str] = {}
     for index, name in enumerate(header):
         target = _HEADER_ALIASES.get(_header_key(name))
@@ -661,13 +670,28 @@ def iter_delivery_report(lines: Iterable[str]) -> Iterator[DeliveryRecord]:
             mapping[index] = target
     if "phone" not in mapping.values():
         raise MalformedReplyError(
-            f"delivery report header has no phone column: {header!r}",
+            f"delivery report header has no phone column: {header[:12]!r}",
             gateway=GATEWAY,
             next_step="check that dlr-ads returned the CSV report",
         )
+    return mapping
+
+
+def _is_blank_row(row: Sequence[str]) -> bool:
+    """Spreadsheet exports end with empty or comma-only lines: they are not phones."""
+    return not any(cell.strip() for cell in row)
+
+
+def iter_delivery_report(lines: Iterable[str]) -> Iterator[DeliveryRecord]:
+    """Stream ``DeliveryRecord`` rows from CSV text lines, reading columns by the header row."""
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        return
+    mapping = _header_mapping(header)
     names = [name.strip().lstrip("\ufeff") for name in header]
     for row in reader:
-        if not row or not any(cell.strip() for cell in row):
+        if _is_blank_row(row):
             continue
         values: dict[str, str] = {}
         extra: dict[str, str] = {}
@@ -691,7 +715,174 @@ def check_delivery_report(status: int, body: bytes | str) -> str:
     """The ``dlr-ads`` reply as CSV text, or its typed error: cheap enough for an event loop, which can
     then parse a large report in a thread."""
     text = body.decode("utf-8-sig", "replace") if isinstance(body, bytes) else body
-    if status != 200 or text.lstrip()[:1] == "{":
-        parse_json_reply(status, text)  # raises the typed error
-        raise _unreadable(status, text, "expected a CSV delivery report")
+    if _is_report_error(status, text):
+        raise _report_error(status, text)
     return text
+
+
+def _is_report_error(status: int, head: str) -> bool:
+    """FPT answers a failed ``dlr-ads`` with the JSON error shape, sometimes under HTTP 200."""
+    return status != 200 or head.lstrip()[:1] == "{"
+
+
+def _report_error(status: int, text: str) -> SmsError:
+    """The typed error of a ``dlr-ads`` reply that is not a CSV report."""
+    try:
+        parse_json_reply(status, text)
+    except SmsError as error:
+        return error
+    return _unreadable(status, text, "expected a CSV delivery report")
+
+
+#: A row whose status is one of these will not change any more: the one rule for "this phone's report is in",
+#: shared by the report trigger, the report operator and anything else that waits for a report.
+FINAL_DLR_STATUSES = frozenset({"delivered", "failed"})
+
+
+@dataclass(frozen=True)
+class ReportCounts:
+    """How far a ``dlr-ads`` report has got, without its rows: what a wait needs, in constant memory.
+
+    ``by_status`` counts rows per normalised status (delivered, failed, pending, unknown).
+    """
+
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, statuses: Iterable[str]) -> ReportCounts:
+        """Counts of normalised statuses, e.g. ``ReportCounts.of(r.status for r in records)``."""
+        counts: dict[str, int] = {}
+        for status in statuses:
+            counts[status] = counts.get(status, 0) + 1
+        return cls(counts)
+
+    @property
+    def rows(self) -> int:
+        return sum(self.by_status.values())
+
+    @property
+    def final(self) -> int:
+        return sum(n for status, n in self.by_status.items() if status in FINAL_DLR_STATUSES)
+
+    @property
+    def pending(self) -> int:
+        """Rows without a final status yet (``pending`` and ``unknown``)."""
+        return self.rows - self.final
+
+    def complete(self, expected_rows: int) -> bool:
+        """True once ``expected_rows`` phones (what was pushed) have a final status."""
+        return self.final >= expected_rows
+
+
+class DeliveryReportCounter:
+    """Count a ``dlr-ads`` reply by status as its bytes arrive: memory stays flat however long the report.
+
+    Feed the body in chunks of any size with :meth:`feed`; each call parses only the whole CSV
+    records it completes (a quoted field may hold a newline), so its work is bounded by the chunk.
+    :meth:`close` returns the :class:`ReportCounts`, or raises the typed error of an error reply
+    (the JSON error shape, or any HTTP status but 200) — the same rules as :func:`check_delivery_report`
+    and :func:`iter_delivery_report`, which read a whole body.
+
+    :param status: the reply's HTTP status.
+    """
+
+    #: the longest record (or error body) kept while waiting for its end: nothing in a DLR row is this long.
+    MAX_PENDING = 1 << 20
+    #: distinct raw status values remembered with their normalised status (a few in practice).
+    _STATUS_CACHE = 256
+
+    def __init__(self, status: int = 200) -> None:
+        self.status = status
+        self._tail = b""
+        self._started = False  # the first non-blank byte has been seen
+        self._error = status != 200  # keep the body to raise its error at close()
+        self._status_column: int | None = None
+        self._header_seen = False
+        self._counts: dict[str, int] = {}
+        self._normalised: dict[str, str] = {}
+
+    def feed(self, chunk: bytes) -> None:
+        """Count the records ``chunk`` completes; keep the unfinished last one for the next call."""
+        data = self._tail + chunk if self._tail else chunk
+        if not self._started:
+            data = self._start(data)
+        if self._error:
+            self._tail = data[: self.MAX_PENDING]  # an error body: its head is enough
+            return
+        end = _record_end(data)
+        self._tail = data[end:]
+        if len(self._tail) > self.MAX_PENDING:
+            raise MalformedReplyError(
+                f"delivery report has a record longer than {self.MAX_PENDING:,} bytes",
+                gateway=GATEWAY,
+                next_step="check that dlr-ads returned the CSV report",
+            )
+        if end:
+            self._count(data[:end])
+
+    def close(self) -> ReportCounts:
+        """The counts, once the whole body was fed; the typed error if the reply was one."""
+        tail, self._tail = self._tail, b""
+        if self._error:
+            raise _report_error(self.status, tail.decode("utf-8-sig", "replace"))
+        if tail:
+            self._count(tail)  # a last record without its newline
+        return ReportCounts(dict(self._counts))
+
+    def _start(self, data: bytes) -> bytes:
+        """Drop the BOM and leading blank space; decide CSV vs error reply on the first byte that says."""
+        head = data.removeprefix(b"\xef\xbb\xbf").lstrip()
+        if head:
+            self._started = True
+            self._error = self._error or _is_report_error(self.status, head[:1].decode("ascii", "replace"))
+            return head if not self._error else data
+        return data if self._error else b""
+
+    def _count(self, records: bytes) -> None:
+        reader = csv.reader(io.StringIO(records.decode("utf-8", "replace"), newline=""))
+        if not self._header_seen:
+            header = next(reader, None)
+            if header is None:
+                return
+            self._header_seen = True
+            mapping = _header_mapping(header)
+            self._status_column = next((i for i, name in mapping.items() if name == "status"), None)
+        column, counts = self._status_column, self._counts
+        for row in reader:
+            cell = row[column] if column is not None and column < len(row) else ""
+            if not cell.strip() and _is_blank_row(row):
+                continue
+            status = self._status_of(cell)
+            counts[status] = counts.get(status, 0) + 1
+
+    def _status_of(self, cell: str) -> str:
+        status = self._normalised.get(cell)
+        if status is None:
+            status = normalise_dlr_status(cell)
+            if len(self._normalised) < self._STATUS_CACHE:
+                self._normalised[cell] = status
+        return status
+
+
+def _record_end(data: bytes) -> int:
+    """Index just past the last newline that ends a CSV record (outside any quoted field); 0 if none.
+
+    Quotes come in pairs inside a field (``""`` escapes one), so a newline ends a record when the
+    quotes since the last record end are even.
+    """
+    if b'"' not in data:
+        return data.rfind(b"\n") + 1
+    end = position = odd = 0
+    while (newline := data.find(b"\n", position)) >= 0:
+        odd ^= data.count(b'"', position, newline) & 1
+        position = newline + 1
+        if not odd:
+            end = position
+    return end
+
+
+def count_delivery_report(status: int, body: bytes) -> ReportCounts:
+    """A whole ``dlr-ads`` reply counted by status (the streaming counter fed at once)."""
+    counter = DeliveryReportCounter(status)
+    counter.feed(body)
+    return counter.close()

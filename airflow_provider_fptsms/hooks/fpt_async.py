@@ -1,6 +1,6 @@
 """``FptSmsAsyncHook``: the FPT calls that run inside an event loop.
 
-Triggers use it to *wait* (``campaign_status``, ``delivery_report``) without a worker slot;
+Triggers use it to *wait* (``campaign_status``, ``delivery_report_counts``) without a worker slot;
 operators use ``send_cskh_many`` on the worker to send thousands of messages with bounded
 concurrency.  Nothing here is ever called to send from a trigger (a restarted triggerer
 would send again).  Token cache, retry rules and masking are the sync hook's.
@@ -40,6 +40,8 @@ from airflow_provider_fptsms.sms.phones import normalise
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _JSON = {"Content-Type": "application/json"}
+#: bytes of a streamed reply handled per step: ~1,000 report rows, a few milliseconds of the event loop.
+REPORT_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -80,26 +82,43 @@ class FptSmsAsyncHook(HttpAsyncHook):
         return self._settings
 
     @asynccontextmanager
-    async def client(self, max_concurrency: int = 32) -> AsyncIterator[aiohttp.ClientSession]:
-        """One aiohttp session (keep-alive pool of ``max_concurrency``); no extra ever becomes a header."""
+    async def client(
+        self, max_concurrency: int = 32, *, streaming: bool = False
+    ) -> AsyncIterator[aiohttp.ClientSession]:
+        """One aiohttp session (keep-alive pool of ``max_concurrency``); no extra ever becomes a header.
+
+        The connection's ``timeout`` bounds a whole exchange, except with ``streaming``: a report of
+        tens of megabytes may take longer than that to arrive, so there it bounds the connect and
+        each read (the transfer must keep moving), not the total.
+        """
         settings = await self.settings()
         connector = aiohttp.TCPConnector(limit=max_concurrency, ssl=bool(settings.verify))
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=aiohttp.ClientTimeout(total=settings.timeout)
-        ) as session:
+        if streaming:
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=settings.timeout, sock_read=settings.timeout)
+        else:
+            timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             yield session
 
     # ------------------------------------------------------------------ plumbing
 
     async def _post(
-        self, session: aiohttp.ClientSession, request: fpt.FptRequest, parse: Callable[[int, bytes], T]
+        self,
+        session: aiohttp.ClientSession,
+        request: fpt.FptRequest,
+        parse: Callable[[int, bytes], T],
+        stream: Callable[[aiohttp.ClientResponse], Awaitable[T]] | None = None,
     ) -> T:
+        """One exchange: ``parse(status, body)``, or ``stream(reply)`` for a reply below 500 whose body
+        is read piece by piece (a 5xx body is read whole and parsed, and moves to the next host)."""
         assert self._hosts is not None
         base = self._hosts.current
         url = base + request.path
         try:
             # the body encoded here, with the C encoder, is cheaper than aiohttp's JSON payload per call
             async with session.post(url, data=json.dumps(request.body), headers=_JSON) as reply:
+                if stream is not None and reply.status < 500:
+                    return await stream(reply)  # inside the try: a transfer cut midway is a network error
                 status, content = reply.status, await reply.read()
         except aiohttp.ClientConnectorError as exc:  # never connected: refused, DNS, connect timeout
             self._hosts.failed(base)
@@ -137,19 +156,23 @@ class FptSmsAsyncHook(HttpAsyncHook):
         replay_safe: bool,
         replays: Replays | None = None,
         breaker: CircuitBreaker | None = None,
+        stream: Callable[[aiohttp.ClientResponse], Awaitable[T]] | None = None,
     ) -> T:
-        """The sync hook's ``_call`` rules on the event loop; ``breaker`` stops retries once it opens."""
+        """The sync hook's ``_call`` rules on the event loop; ``breaker`` stops retries once it opens.
+
+        ``stream`` (see :meth:`_post`) is called afresh for each attempt, so a retry starts from nothing.
+        """
         settings = await self.settings()
 
         async def attempt() -> T:
             token = await self._token(session)
             try:
                 try:
-                    return await self._post(session, build(token.value, token.session_id), parse)
+                    return await self._post(session, build(token.value, token.session_id), parse, stream)
                 except TokenError:
                     TOKENS.invalidate(settings.token_key, token)
                     fresh = await self._token(session)
-                    return await self._post(session, build(fresh.value, fresh.session_id), parse)
+                    return await self._post(session, build(fresh.value, fresh.session_id), parse, stream)
             except SmsError as error:
                 if replays is not None:
                     replays.note(error)
@@ -183,7 +206,25 @@ class FptSmsAsyncHook(HttpAsyncHook):
             )
         )
 
+    async def delivery_report_counts(self, campaign_code: str) -> fpt.ReportCounts:
+        """The ``dlr-ads`` report counted by status while it downloads: what a wait for the report needs.
+
+        A trigger polls this for days on the triggerer's shared event loop: the body is never held
+        whole (memory stays flat for a million rows) and the loop gets control back after every
+        :data:`REPORT_CHUNK` bytes. Error replies raise the same typed errors as :meth:`delivery_report`.
+        """
+        async with self.client(max_concurrency=4, streaming=True) as session:
+            return await self._call(
+                session,
+                lambda token, _session_id: fpt.delivery_report_request(token, campaign_code),
+                fpt.count_delivery_report,
+                replay_safe=True,
+                stream=_count_report,
+            )
+
     async def delivery_report(self, campaign_code: str) -> list[fpt.DeliveryRecord]:
+        """Every row of the ``dlr-ads`` report, for callers that need the records (a wait needs only
+        :meth:`delivery_report_counts`): the body and the rows are held in memory."""
         text = await self._with_client(
             lambda session: self._call(
                 session,
@@ -307,3 +348,13 @@ class FptSmsAsyncHook(HttpAsyncHook):
         counts = Counter(r.status.value for r in results.values())
         log.info("Bulk CSKH: %d messages, %s", len(results), dict(counts))
         return [results[index] for index in sorted(results)]
+
+
+async def _count_report(reply: aiohttp.ClientResponse) -> fpt.ReportCounts:
+    """Feed a ``dlr-ads`` reply to the pure counter chunk by chunk, giving the loop back between chunks."""
+    counter = fpt.DeliveryReportCounter(reply.status)
+    async for chunk in reply.content.iter_chunked(REPORT_CHUNK):
+        counter.feed(chunk)
+        # a read that finds data already buffered returns without suspending: yield explicitly
+        await asyncio.sleep(0)
+    return counter.close()

@@ -8,6 +8,7 @@ predecessor stopped and a chunk whose reply was lost is reconciled with ``detail
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -75,6 +76,8 @@ class FptPushCampaignOperator(_FptOperator):
         self.row_range = tuple(row_range) if row_range else None
         self.invalid_output = invalid_output
         self.progress_every = progress_every
+        self._rows: int | None = None  # the source's raw rows, counted once per try (progress, ETA)
+        self._planned: int | None = None  # chunks this range should take (an upper bound), for messages
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_fptsms.gateways.errors import InvalidInputError
@@ -84,6 +87,8 @@ class FptPushCampaignOperator(_FptOperator):
         owner = _owner(context)
         key = self.campaign_code + (f"@{self.row_range[0]}-{self.row_range[1]}" if self.row_range else "")
         record = self.store.push(key) or PushProgress(key=key, campaign_code=self.campaign_code)
+        self._rows = count_rows(self.phones)
+        self._planned = planned_chunks(self._rows, self.row_range, self.chunk_size)
         if record.in_flight is not None:
             self._reconcile(record, owner)
         return self._push(context, record, owner)
@@ -113,26 +118,28 @@ class FptPushCampaignOperator(_FptOperator):
             time.sleep(1.0)
         else:
             raise AirflowException(
-                f"Cannot reconcile chunk {chunk.index} of {self.campaign_code} yet: other ranges of the campaign "
-                f"kept pushing for {self.RECONCILE_READS}s. Nothing was re-sent; a retry reconciles it later."
+                f"Cannot reconcile {self._label(chunk.index)} pushed to {self.campaign_code} yet: other ranges of "
+                f"the campaign kept pushing for {self.RECONCILE_READS}s. Nothing was re-sent; a retry reconciles "
+                "it later."
             )
         if landed is None:
             raise AirflowFailException(
-                f"Cannot tell whether chunk {chunk.index} of {self.campaign_code} ({chunk.rows} phones) landed: "
+                f"Cannot tell whether {self._label(chunk.index)} pushed to {self.campaign_code} ({chunk.rows} "
+                "phones) landed: "
                 f"detail-ads Total is {total}, which fits both answers (or neither) given the campaign's push "
                 "records. Nothing was re-sent. Next step: check the campaign on the FPT portal, then clear "
                 f"the in_flight entry in {self.store.path_of('pushes', record.key)}."
             )
         if landed:
             self.log.info(
-                "Chunk %d (%d phones) had landed before the reply was lost: recorded, not re-sent",
-                chunk.index,
+                "%s (%d phones) had landed before the reply was lost: recorded, not re-sent",
+                self._label(chunk.index).capitalize(),
                 chunk.rows,
             )
             chunk.batch_id = chunk.batch_id or "reconciled-from-detail-ads"
             record.chunks.append(chunk)
         else:
-            self.log.info("Chunk %d did not land: it will be pushed again", chunk.index)
+            self.log.info("%s did not land: it will be pushed again", self._label(chunk.index).capitalize())
         record.in_flight = None
         self.store.save_push(record, owner)
         return landed
@@ -143,7 +150,7 @@ class FptPushCampaignOperator(_FptOperator):
         stats = PhoneStats()
         first, last = self.row_range or (1, None)
         already = record.pushed_rows
-        expected_rows = count_rows(self.phones)
+        expected_rows = self._rows
         started, last_log, sent_now = time.monotonic(), time.monotonic(), 0
         segments = (record.chunks[0].messages // record.chunks[0].rows) if record.chunks else None
         chunk: list[str] = []
@@ -201,16 +208,17 @@ class FptPushCampaignOperator(_FptOperator):
         self, record: PushProgress, owner: str, phones: list[str], first_row: int, segments: int | None
     ) -> int | None:
         remain = record.remain_quota
+        index = len(record.chunks)  # 0-based, as stored; messages say self._label(index)
         if remain is not None and segments is not None and len(phones) * segments > remain:
             raise AirflowFailException(
-                f"Campaign {self.campaign_code} has {remain} messages of quota left; the next {len(phones)} phones "
-                f"need {len(phones) * segments}. {record.pushed_rows} phones were pushed and recorded; nothing "
-                "more was sent. Next step: create the campaign with a larger quota (or quota_margin)."
+                f"Campaign {self.campaign_code} has {remain} messages of quota left; {self._label(index)} "
+                f"({len(phones)} phones) needs {len(phones) * segments}. {record.pushed_rows} phones were pushed "
+                "and recorded; nothing more was sent. Next step: create the campaign with a larger quota (or "
+                "quota_margin)."
             )
         if record.baseline_total is None:  # read just before our first chunk: an empty list calls nothing
             record.baseline_total = self.hook.campaign_status(self.campaign_code).total
             self.store.save_push(record, owner)
-        index = len(record.chunks)
         attempts = max(1, self.chunk_attempts)
         for attempt in range(1, attempts + 1):
             record.in_flight = Chunk(
@@ -225,11 +233,16 @@ class FptPushCampaignOperator(_FptOperator):
                 if not unknown:
                     record.in_flight = None  # refused or never sent: nothing landed
                     self.store.save_push(record, owner)
-                if isinstance(error, QuotaError):
-                    raise AirflowFailException(f"{error}. {record.pushed_rows} phones were pushed before.") from None
-                if not verdict.retryable or attempt == attempts:
+                if isinstance(error, QuotaError) or not verdict.retryable:
+                    # the gateway's answer for this campaign (quota spent, already sent, ...): a task retry
+                    # would only ask again; what was pushed stays pushed
+                    raise AirflowFailException(
+                        f"{error}. {self._label(index).capitalize()} was not pushed; {record.pushed_rows} phones "
+                        "were pushed before."
+                    ) from None
+                if attempt == attempts:
                     raise
-                self.log.warning("Chunk %d, attempt %d of %d: %s", index, attempt, attempts, error)
+                self.log.warning("%s, attempt %d of %d: %s", self._label(index).capitalize(), attempt, attempts, error)
                 # after a timeout FPT may still be storing the chunk: give it as long again before asking
                 timed_out = isinstance(error, NetworkError) and error.timed_out
                 time.sleep(self.hook.settings.timeout if timed_out else self.hook.settings.backoff * attempt)
@@ -253,8 +266,8 @@ class FptPushCampaignOperator(_FptOperator):
             left = max(expected - record.pushed_rows, 0)
             eta = f", ETA {left / rate:.0f}s" if left else ""
         self.log.info(
-            "Pushed %d chunks / %d phones (%d this try, %.0f phones/s%s)",
-            len(record.chunks),
+            "Pushed %s, %d phones (%d this try, %.0f phones/s%s)",
+            chunks_done(len(record.chunks), self._planned),
             record.pushed_rows,
             sent_now,
             rate,
@@ -263,6 +276,32 @@ class FptPushCampaignOperator(_FptOperator):
 
     def _invalid_writer(self) -> Any:
         return _InvalidRows(self.invalid_output)
+
+    def _label(self, index: int) -> str:
+        return chunk_label(index, self._planned)
+
+
+def planned_chunks(rows: int | None, row_range: Sequence[int] | None, chunk_size: int) -> int | None:
+    """How many chunks this range should take: an upper bound, from the source's raw row count (a
+    header, invalid rows and duplicates are counted too) and the range; None when neither is known."""
+    size = None if row_range is None else row_range[1] - row_range[0] + 1
+    if rows is not None:
+        left = rows if row_range is None else rows - row_range[0] + 1
+        size = left if size is None else min(size, left)
+    return None if size is None or chunk_size < 1 else max(math.ceil(size / chunk_size), 1)
+
+
+def chunk_label(index: int, planned: int | None) -> str:
+    """``chunk 3 of ~12`` for the stored 0-based ``index`` 2: every message counts chunks from 1, as
+    the summary's ``chunks`` count does. ``~``: the total is an estimate made before reading the list;
+    it is left out when unknown or already passed."""
+    number = index + 1
+    return f"chunk {number} of ~{planned}" if planned is not None and number <= planned else f"chunk {number}"
+
+
+def chunks_done(done: int, planned: int | None) -> str:
+    """``3 of ~12 chunks`` for the progress line (the plain count once the estimate is passed)."""
+    return f"{done} of ~{planned} chunks" if planned is not None and done <= planned else f"{done} chunks"
 
 
 class _InvalidRows:
@@ -299,4 +338,4 @@ def chunk_ranges(total: int, per_task: int) -> list[tuple[int, int]]:
     return [(start, min(start + per_task - 1, total)) for start in range(1, total + 1, per_task)]
 
 
-__all__ = ["FptPushCampaignOperator", "chunk_landed", "chunk_ranges"]
+__all__ = ["FptPushCampaignOperator", "chunk_label", "chunk_landed", "chunk_ranges", "planned_chunks"]

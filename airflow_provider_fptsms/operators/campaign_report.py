@@ -52,18 +52,26 @@ class FptCampaignReportOperator(_FptOperator):
         if not self.wait_for_complete:
             return self._fetch()
         expected = self.expected_rows or self.hook.campaign_status(self.campaign_code).total
-        records = self.hook.delivery_report(self.campaign_code)
-        if sum(1 for r in records if r.status in ("delivered", "failed")) >= expected:
-            return self._fetch()
-        from airflow_provider_fptsms.triggers.campaign import FptCampaignReportTrigger
+        from airflow_provider_fptsms.gateways.fpt import ReportCounts
+        from airflow_provider_fptsms.triggers.campaign import FptCampaignReportTrigger, report_message
 
+        # the trigger's rule (ReportCounts.complete) and words, so both paths agree on "complete"
+        counts = ReportCounts.of(r.status for r in self.hook.delivery_report(self.campaign_code))
+        if counts.complete(expected):
+            self.log.info("%s", report_message(self.campaign_code, counts, expected))
+            return self._fetch()
+        deadline = time.time() + self.deadline.total_seconds()
+        self.log.info(
+            "%s",
+            report_message(self.campaign_code, counts, expected, next_check=self.poll_interval, deadline=deadline),
+        )
         self.defer(
             trigger=FptCampaignReportTrigger(
                 campaign_code=self.campaign_code,
                 expected_rows=expected,
                 fpt_conn_id=self.fpt_conn_id,
                 poll_interval=self.poll_interval,
-                deadline=time.time() + self.deadline.total_seconds(),
+                deadline=deadline,
             ),
             method_name="execute_complete",
             # the trigger's own deadline event (with the counts) comes first; this is only the backstop

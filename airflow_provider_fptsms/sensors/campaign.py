@@ -4,6 +4,9 @@ Approval usually takes 2-3 hours of telco order time (Mon-Fri 08:30-16:30), send
 ScheduleTime: holding a worker slot for that would be waste, so both sensors defer to
 :class:`FptCampaignStatusTrigger` unless ``deferrable=False`` (then they poke or reschedule).
 A rejection fails the task at once — no retry can make the telco change its mind.
+
+Whichever path runs (poke, the check before deferring, the trigger, ``execute_complete``), the end of
+the wait and the log lines come from the same functions in :mod:`..triggers.campaign`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 from airflow_provider_fptsms.links import FptCampaignLink
-from airflow_provider_fptsms.triggers.campaign import FptCampaignStatusTrigger, WaitFor
+from airflow_provider_fptsms.triggers.campaign import (
+    FptCampaignStatusTrigger,
+    WaitFor,
+    campaign_outcome,
+    found_message,
+    status_found_message,
+    waiting_message,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -61,8 +71,14 @@ class _CampaignStatusSensor(BaseSensorOperator):
             "(campaign names are single-use)."
         )
 
-    def _done(self, status: CampaignStatus) -> bool:
-        return status.approved if self.wait_for == "approval" else status.is_sent
+    def _done(self, status: CampaignStatus, next_check: float | None) -> bool:
+        """The shared rule (:func:`campaign_outcome`), and a log line that says what was found."""
+        outcome = campaign_outcome(status, self.wait_for)
+        if outcome is None:
+            self.log.info("%s", waiting_message(status, self.wait_for, next_check))
+            return False
+        self.log.info("%s", status_found_message(status, outcome))
+        return True
 
     @staticmethod
     def _summary(status: CampaignStatus) -> dict[str, Any]:
@@ -76,14 +92,13 @@ class _CampaignStatusSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         status = self._status()
-        self.log.info("Campaign %s: %s (%d phones)", self.campaign_code, status.state, status.total)
-        return PokeReturnValue(is_done=self._done(status), xcom_value=self._summary(status))
+        return PokeReturnValue(is_done=self._done(status, self.poke_interval), xcom_value=self._summary(status))
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
         status = self._status()  # maybe it is already there: no need to defer
-        if self._done(status):
+        if self._done(status, next_check=None):
             return self._summary(status)
         self.defer(
             trigger=FptCampaignStatusTrigger(
@@ -101,7 +116,16 @@ class _CampaignStatusSensor(BaseSensorOperator):
             self._reject(event.get("reason"))
         if event.get("status") == "error":
             raise AirflowException(event.get("message", "campaign status check failed"))
-        self.log.info("Campaign %s is %s", self.campaign_code, event.get("state"))
+        self.log.info(
+            "%s",
+            found_message(
+                event.get("campaign_code") or self.campaign_code,
+                event.get("status"),
+                total=event.get("total"),
+                quota=event.get("quota"),
+                sending_time=event.get("sending_time"),
+            ),
+        )
         return {key: event.get(key) for key in ("campaign_code", "state", "total", "quota", "sending_time")}
 
 

@@ -21,7 +21,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
-from airflow_provider_fptsms.triggers.delivery import FptDeliveryTrigger
+from airflow_provider_fptsms.triggers.delivery import FptDeliveryTrigger, dlr_message, dlrs_complete
 from airflow_provider_fptsms.webhook.store import DlrStore
 
 if TYPE_CHECKING:
@@ -122,24 +122,16 @@ class FptDeliverySensor(BaseSensorOperator):
         finally:
             store.dispose()
 
-    def _report(self, summary: dict[str, Any]) -> dict[str, Any]:
-        self.log.info(
-            "DLRs for %d message(s): %d delivered, %d failed, %d pending, %d missing",
-            summary["total"],
-            summary["delivered"],
-            summary["failed"],
-            summary["pending"],
-            summary["missing"],
-        )
+    def _report(
+        self, summary: dict[str, Any], next_check: float | None = None, *, deferring: bool = False
+    ) -> dict[str, Any]:
+        """Log what was found, and what the wait goes on for, in the trigger's words (:func:`dlr_message`)."""
+        self.log.info("%s", dlr_message(summary, next_check, deferring=deferring))
         return summary
 
-    @staticmethod
-    def _done(summary: Mapping[str, Any]) -> bool:
-        return bool(summary["final"] >= summary["total"])
-
     def poke(self, context: Context) -> PokeReturnValue:
-        summary = self._report(self._summary(resolve_message_ids(self.message_ids)))
-        return PokeReturnValue(is_done=self._done(summary), xcom_value=summary)
+        summary = self._report(self._summary(resolve_message_ids(self.message_ids)), self.poke_interval)
+        return PokeReturnValue(is_done=dlrs_complete(summary), xcom_value=summary)
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
@@ -147,8 +139,9 @@ class FptDeliverySensor(BaseSensorOperator):
         ids = resolve_message_ids(self.message_ids)
         store = DlrStore(self.db_url)
         try:
-            summary = self._report(store.summary(ids))  # maybe all reports are in already: no need to defer
-            if self._done(summary):
+            # maybe all reports are in already: no need to defer
+            summary = self._report(store.summary(ids), deferring=True)
+            if dlrs_complete(summary):
                 return summary
             watch = _watch_key(context)
             store.watch(watch, ids)  # the trigger row then carries this key, not the ids

@@ -31,8 +31,11 @@ __all__ = [
     "VN_TZ",
     "ScheduleError",
     "approval_ready_at",
+    "describe_vn_time",
+    "from_now",
     "in_send_window",
     "next_valid_slot",
+    "parse_vn_time",
     "validate_schedule",
 ]
 
@@ -168,6 +171,12 @@ def _parse(value: object) -> pendulum.DateTime | None:
     return _vn(parsed) if isinstance(parsed, datetime) else None
 
 
+def parse_vn_time(value: object) -> pendulum.DateTime | None:
+    """A ScheduleTime / SendingTime as Vietnam time: a datetime (naive = Vietnam time),
+    ``'YYYY-MM-DD HH:mm'`` or ISO 8601 text; None for anything else (no exception: it reads gateway replies)."""
+    return _parse(value)
+
+
 def _shown(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -211,3 +220,44 @@ def _hours(lead: timedelta) -> str:
     minutes = int(lead.total_seconds() // 60)
     hours, rest = divmod(minutes, 60)
     return f"{hours} h" if not rest else f"{hours} h {rest:02d} min"
+
+
+def from_now(moment: datetime, now: datetime | None = None) -> str:
+    """How far ``moment`` is from ``now``, as a person reads it in a log: ``19 h from now``, ``25 min ago``.
+
+    Coarse on purpose (a wait of days is polled every few minutes): minutes below an hour, hours and
+    minutes below 10 h, whole hours below 48 h, then days. Naive datetimes are Vietnam time.
+    """
+    seconds = (_vn(moment) - _now(now)).total_seconds()
+    suffix = "from now" if seconds >= 0 else "ago"
+    return f"{_duration(abs(seconds))} {suffix}"
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if seconds < 60:
+        return "under a minute"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 10:
+        return f"{hours} h" if not rest else f"{hours} h {rest} min"
+    if seconds < 48 * 3600:
+        return f"{round(seconds / 3600)} h"
+    days = seconds / 86400
+    return f"{days:.0f} days" if days >= 10 else f"{days:.1f} days"
+
+
+def describe_vn_time(value: datetime | str | None, now: datetime | None = None) -> str:
+    """A time for a log line: ``2026-12-02 09:43 Vietnam time (19 h from now)``.
+
+    ``value`` may be what ``detail-ads`` returns as ``SendingTime`` (``YYYY-MM-DD HH:mm[:ss]``, any ISO
+    8601) or a datetime (naive = Vietnam time). A text that is no time comes back as it is, shortened.
+    """
+    if value is None or value == "":
+        return "unknown"
+    moment = _parse(value)
+    if moment is None:
+        text = str(value).strip()
+        return repr(text if len(text) <= 40 else text[:37] + "...")
+    return f"{_fmt(moment)} Vietnam time ({from_now(moment, now)})"

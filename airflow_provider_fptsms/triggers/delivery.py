@@ -8,13 +8,34 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 from sqlalchemy.exc import SQLAlchemyError
 
+from airflow_provider_fptsms.triggers.campaign import every
 from airflow_provider_fptsms.webhook.store import DlrStore
+
+
+def dlrs_complete(summary: Mapping[str, Any]) -> bool:
+    """Every message has a final DLR: the one rule the sensor (poke, pre-check) and the trigger share."""
+    return bool(summary["final"] >= summary["total"])
+
+
+def dlr_message(summary: Mapping[str, Any], next_check: float | None = None, *, deferring: bool = False) -> str:
+    """What a DLR wait found (counts only, never a phone or id); with ``next_check`` (or ``deferring``,
+    when the sensor hands the wait to the trigger), what it waits for."""
+    text = (
+        f"DLRs for {summary['total']:,} message(s): {summary['delivered']:,} delivered, {summary['failed']:,} failed, "
+        f"{summary['pending']:,} pending, {summary['missing']:,} missing"
+    )
+    if dlrs_complete(summary):
+        return text + "; all final"
+    if next_check is None and not deferring:
+        return text
+    then = "deferring to the triggerer" if next_check is None else f"next check in {every(next_check)}"
+    return text + f"; waiting for {summary['total'] - summary['final']:,} more; {then}"
 
 
 class FptDeliveryTrigger(BaseTrigger):
@@ -81,15 +102,11 @@ class FptDeliveryTrigger(BaseTrigger):
                 summary = await asyncio.to_thread(store.summary, ids)
             except SQLAlchemyError as error:  # type only: driver messages may quote the URL
                 return {"status": "error", "message": f"cannot read the DLR store {store!r}: {type(error).__name__}"}
-            if summary["final"] >= summary["total"]:
+            if dlrs_complete(summary):
+                self.log.info("%s", dlr_message(summary))
                 return {"status": "complete", "summary": summary}
             if self.deadline is not None and time.time() >= self.deadline:
+                self.log.warning("%s; deadline reached", dlr_message(summary))
                 return {"status": "deadline", "summary": summary}
-            self.log.info(
-                "DLRs: %d/%d final (%d missing); next check in %ss",
-                summary["final"],
-                summary["total"],
-                summary["missing"],
-                self.poll_interval,
-            )
+            self.log.info("%s", dlr_message(summary, self.poll_interval))
             await asyncio.sleep(self.poll_interval)

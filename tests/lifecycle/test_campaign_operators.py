@@ -20,6 +20,7 @@ from airflow_provider_fptsms.operators.campaign import (
     chunk_ranges,
     derive_campaign_name,
 )
+from airflow_provider_fptsms.operators.campaign_push import chunk_label, planned_chunks
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 from airflow_provider_fptsms.sms.schedule import ScheduleError
 
@@ -353,3 +354,62 @@ def test_reconciliation_waits_while_another_ranges_chunk_in_flight_makes_it_ambi
     monkeypatch.setattr(operator.hook, "campaign_status", lambda code: SimpleNamespace(total=500))
     monkeypatch.setattr(module.time, "sleep", lambda seconds: None)
     assert operator._reconcile(mine, "try1") is False and mine.in_flight is None and mine.chunks == []
+
+
+@pytest.mark.parametrize(
+    ("rows", "row_range", "chunk_size", "planned"),
+    [
+        (5000, None, 1000, 5),
+        (5001, None, 1000, 6),  # a CSV header counts: the total is an upper bound, hence "~"
+        (2500, (2001, 2500), 400, 2),
+        (2500, (1, 1000), 400, 3),
+        (None, (1, 1000), 400, 3),  # a remote file: the range still bounds it
+        (None, None, 400, None),
+        (0, None, 10, 1),
+    ],
+)
+def test_planned_chunks(rows: int | None, row_range: tuple[int, int] | None, chunk_size: int, planned: int) -> None:
+    assert planned_chunks(rows, row_range, chunk_size) == planned
+
+
+def test_chunk_labels_count_from_one_like_the_summary() -> None:
+    assert chunk_label(0, 12) == "chunk 1 of ~12" and chunk_label(11, 12) == "chunk 12 of ~12"
+    assert chunk_label(12, 12) == "chunk 13" and chunk_label(2, None) == "chunk 3"  # estimate passed / unknown
+
+
+def test_chunk_messages_are_one_based_and_name_the_planned_total(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The third of five chunks loses its reply: every line says "chunk 3 of ~5", and the last
+    progress line counts the same way as the summary's ``chunks``. (Operator logs go through
+    Airflow's structlog to stdout, not to ``caplog``.)"""
+    code = create(tmp_path, quota=5000).execute(context())
+    operator = push(tmp_path, code, phones(5000), chunk_size=1000)
+    _fault_on_third_chunk(operator, fptsms_sandbox, "lost_reply")
+    capsys.readouterr()
+    summary = operator.execute(context("push"))
+    logged = capsys.readouterr().out
+    assert "Chunk 3 of ~5, attempt 1 of 3: " in logged
+    assert "Chunk 3 of ~5 (1000 phones) had landed before the reply was lost: recorded, not re-sent" in logged
+    assert summary["chunks"] == 5 and "Pushed 5 of ~5 chunks, 5000 phones (5000 this try" in logged
+    assert "chunk 0" not in logged.lower()
+
+
+def test_pushing_to_a_campaign_already_sent_says_to_create_a_new_one(
+    fptsms_sandbox: SandboxHandle, tmp_path: Path
+) -> None:
+    """FPT answers 1014 "Campaign is already sent." once ScheduleTime has passed: the user is told
+    that more phones cannot go to it, not something about campaign names."""
+    code = create(tmp_path, quota=10).execute(context())
+    push(tmp_path, code, phones(3), chunk_size=10).execute(context("push"))
+    fptsms_sandbox.admin.advance_clock(8 * 86_400)  # approved, and past any ScheduleTime "next_valid" picks
+    # AirflowFailException: no task retry, the gateway's answer would not change
+    with pytest.raises(AirflowFailException) as caught:
+        push(tmp_path, code, phones(6), chunk_size=10).execute(context("push", try_number=2))
+    assert str(caught.value) == (
+        "FPT error 1014: Input parameter error (gateway said: 'Campaign is already sent.'). Next step: the "
+        "campaign was already sent at its ScheduleTime; pushing more phones to it is not possible. Create a new "
+        "campaign (a new CampaignName) for the phones not pushed yet. Chunk 2 was not pushed; 3 phones were "
+        "pushed before."
+    )
+    assert fptsms_sandbox.admin.summary(campaign_code=code)["total"] == 3

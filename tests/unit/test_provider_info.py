@@ -7,10 +7,11 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 
-from airflow_provider_fptsms.get_provider_info import get_provider_info
+from airflow_provider_fptsms.get_provider_info import connection_type, get_provider_info
 
 
 def test_entry_point_is_registered() -> None:
@@ -64,3 +65,56 @@ def test_importing_the_package_is_cheap() -> None:
     code = "import sys, airflow_provider_fptsms.get_provider_info; print('airflow' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "False"
+
+
+def _form_metadata() -> dict[str, Any]:
+    """What Airflow 3.3's API serves the connection form (GET /ui/connections/hook_meta), from its
+    own ProvidersManager, for our two types."""
+    from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
+
+    return {m.connection_type: m for m in HookMetaService.hook_meta_data() if m.connection_type in CONN_TYPES}
+
+
+CONN_TYPES = ("fptsms", "fibosms")
+
+
+def test_every_extra_field_has_a_hint_where_airflow_reads_it() -> None:
+    """String extras: ``schema.examples`` (the form's suggestions); numbers and choices show their
+    default instead. ``ui-field-behaviour.placeholders`` reaches the form for host/login/password only."""
+    forms = _form_metadata()
+    assert set(forms) == set(CONN_TYPES)
+    for conn_type in CONN_TYPES:
+        declared = connection_type(conn_type)["conn-fields"]
+        served = forms[conn_type].extra_fields
+        assert served is not None and set(served) == set(declared), conn_type
+        for name, field in served.items():
+            schema = field["schema"]
+            assert schema.get("examples"), f"{conn_type}.{name} has no example for the form"
+            shown_as_text = "string" in schema["type"] and "enum" not in schema
+            assert shown_as_text or field["value"] is not None, f"{conn_type}.{name}: no default to show"
+            assert field["description"] and schema["title"], f"{conn_type}.{name}"
+        standard = forms[conn_type].standard_fields
+        assert standard is not None
+        for attribute in ("host", "login", "password"):
+            behaviour = getattr(standard, attribute)
+            assert behaviour is not None and behaviour.placeholder, f"{conn_type}.{attribute}"
+
+
+def test_the_placeholders_of_extras_repeat_their_first_example() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    behaviours = ProvidersManager().field_behaviours
+    for conn_type in CONN_TYPES:
+        fields = connection_type(conn_type)["conn-fields"]
+        placeholders = behaviours[conn_type]["placeholders"]
+        for name, field in fields.items():
+            assert placeholders[f"extra__{conn_type}__{name}"] == str(field["schema"]["examples"][0])
+    assert behaviours["fibosms"]["placeholders"]["extra__fibosms__sender_name"] == "MYBRAND"
+
+
+def test_connection_types_match_the_provider_yaml_schema() -> None:
+    """The stricter provider.yaml schema spells out ``conn-fields`` (label, schema.type...)."""
+    import airflow
+
+    schema = json.loads((Path(airflow.__file__).parent / "provider.yaml.schema.json").read_text())
+    jsonschema.validate(get_provider_info()["connection-types"], schema["properties"]["connection-types"])
