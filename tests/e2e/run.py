@@ -241,18 +241,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / ".e2e", help="scratch folder (wiped first)")
     parser.add_argument("--keep", action="store_true", help="leave the deployment running (Ctrl-C stops it)")
     args = parser.parse_args(argv)
-    shutil.rmtree(args.work, ignore_errors=True)
-    report = Report()
-    deployment = Deployment(args.work)
-    total = time.perf_counter()
-    print(f"fptsms e2e: PostgreSQL + LocalExecutor, scheduler, dag-processor, triggerer, api-server ({args.work})")
-    try:
+
+    def scenario(report: Report, deployment: Deployment) -> None:
         run_all(report, deployment)
         if args.keep:
             print(
                 f"running: api {deployment.api_url} (user {USER!r}, password {deployment.password()!r}); Ctrl-C stops"
             )
             _wait_forever()
+
+    print(f"fptsms e2e: PostgreSQL + LocalExecutor, scheduler, dag-processor, triggerer, api-server ({args.work})")
+    return drive("e2e", Deployment(args.work), scenario)
+
+
+def drive(name: str, deployment: Deployment, scenario: Callable[[Report, Deployment], None]) -> int:
+    """Run ``scenario`` on a fresh ``deployment``, stop it whatever happened, check nothing is left, print the table."""
+    shutil.rmtree(deployment.work, ignore_errors=True)
+    report = Report()
+    total = time.perf_counter()
+    try:
+        scenario(report, deployment)
     except Exception as error:
         report.add("deployment", False, f"{type(error).__name__}: {error}"[:2000], total)
         for component in deployment.components:
@@ -263,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         left = deployment.leftovers()
         report.add("everything stopped, no process left", not left, "; ".join(left) or "0 processes left", started)
     print("\n" + report.table())
-    print(f"\ne2e {'passed' if report.ok else 'FAILED'} in {time.perf_counter() - total:.0f}s; logs in {args.work}")
+    outcome = "passed" if report.ok else "FAILED"
+    print(f"\n{name} {outcome} in {time.perf_counter() - total:.0f}s; logs in {deployment.work}")
     return 0 if report.ok else 1
 
 

@@ -87,6 +87,8 @@ def e2e_scale_push() -> None:
     create = FptCreateCampaignOperator(
         task_id="create_campaign",
         message="E2E scale: Giam 10% cuoi tuan. Tu choi QC soan TC gui 9xxx",
+        # three runs can start within a minute, the default name's resolution: one name per second here
+        campaign_name="e2e-scale-{{ ts_nodash }}",
         schedule_time="next_valid",
         phones=SCALE_PHONES,
     )
