@@ -5,63 +5,56 @@
     dag = campaign_dag("campaigns/tet_promo.yaml")
 
 The spec is checked when the DAG file is parsed, so a typo fails in the DAG processor with the
-field, the value and what to write instead — not days later in the middle of a campaign.
+field, the value and what to write instead — not days later in the middle of a campaign. Its keys are
+declared once, in :mod:`airflow_provider_fptsms.spec_schema` (a JSON Schema, also the README's table).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import sys
+import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
+from airflow_provider_fptsms.spec_schema import SCHEMA, SCHEMA_VERSION, markdown_table, schema_errors
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
-SCHEMA = """
-name: tet-2027                 # optional campaign name (<= 29 chars); default <dag_id>-<logical date>
-dag_id: qc_tet_2027            # optional; default qc_<file name>
-message: "..."                 # required, plain text (no accents keeps 160 chars per message)
-schedule: "2027-01-20 09:00"   # required: 'YYYY-MM-DD HH:mm' Vietnam time, or next_valid
-brandname: FTI                 # optional; default: the connection's brandname
-audience:                      # required
-  path: data/audience.csv      # txt / csv / .gz, local (relative to this file) or s3://... gs://...
-  column: so_dien_thoai        # optional CSV column
-quota_margin: 0                # optional extra messages of quota
-chunk_size: 1000               # optional phones per push call
-report:                        # optional
-  path: s3://bucket/reports/tet-2027.csv
-  wait_days: 7
-alerts:                        # optional: SMS on failure and when the report is in
-  phones: ["09xxxxxxxx"]
-  via: fpt                     # fpt | fibo
-poll_minutes: 5                # optional
-fpt_conn_id: fptsms_default    # optional
-tags: [marketing]              # optional
-"""
+__all__ = [
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "CampaignSpec",
+    "CampaignSpecDeprecationWarning",
+    "CampaignSpecError",
+    "campaign_dag",
+    "load_spec",
+    "markdown_table",
+]
 
-_KNOWN = {
-    "name",
-    "dag_id",
-    "message",
-    "schedule",
-    "brandname",
-    "audience",
-    "quota_margin",
-    "chunk_size",
-    "report",
-    "alerts",
-    "poll_minutes",
-    "fpt_conn_id",
-    "tags",
-}
+log = logging.getLogger(__name__)
+
+_SEND_TIME = "send_at: next_valid (or 'YYYY-MM-DD HH:mm', Vietnam time)"
+_CRON_FIELD = re.compile(r"^[0-9*?/,#LW-]+$|^[A-Za-z]{3}([,-][A-Za-z]{3})*$")
+_SEND_AT_VALUE = re.compile(str(SCHEMA["properties"]["send_at"]["pattern"]))
 
 
 class CampaignSpecError(InvalidInputError):
     """The campaign spec is not valid; the message names the file and the field."""
+
+
+class CampaignSpecDeprecationWarning(FutureWarning):
+    """A spec uses a key's old name (``schedule:`` for ``send_at:``): it still works, rename it.
+
+    A ``FutureWarning`` rather than a ``DeprecationWarning``: the reader is the DAG's author, and Python
+    hides ``DeprecationWarning`` raised outside ``__main__`` by default. A log line says the same.
+    """
 
 
 @dataclass(frozen=True)
@@ -69,9 +62,10 @@ class CampaignSpec:
     source: Path
     dag_id: str
     message: str
-    schedule: str
+    #: FPT's ScheduleTime: ``next_valid`` or ``YYYY-MM-DD HH:mm`` Vietnam time (key ``send_at:``)
+    send_at: str
     audience_path: str
-    audience_column: str | None = None
+    audience_column: str | int | None = None
     name: str | None = None
     brandname: str | None = None
     quota_margin: int = 0
@@ -83,10 +77,31 @@ class CampaignSpec:
     poll_interval: float = 300.0
     fpt_conn_id: str = "fptsms_default"
     tags: tuple[str, ...] = field(default_factory=tuple)
+    #: the DAG's own Airflow schedule (key ``dag_schedule:``); None: only when triggered
+    dag_schedule: str | None = None
+    pool: str | None = None
+    pool_slots: int | None = None
+    retries: int | None = None
+    retry_delay: timedelta | None = None
+
+    @property
+    def schedule(self) -> str:
+        """The old name of :attr:`send_at`."""
+        return self.send_at
+
+    def task_defaults(self) -> dict[str, Any]:
+        """The spec's task settings as ``default_args`` (only those the spec sets)."""
+        settings = {
+            "pool": self.pool,
+            "pool_slots": self.pool_slots,
+            "retries": self.retries,
+            "retry_delay": self.retry_delay,
+        }
+        return {key: value for key, value in settings.items() if value is not None}
 
 
 def load_spec(path: str | os.PathLike[str]) -> CampaignSpec:
-    """Read and check a campaign spec (YAML)."""
+    """Read and check a campaign spec (YAML) against :data:`SCHEMA`, then the rules a schema cannot say."""
     import yaml
 
     source = Path(path)
@@ -99,9 +114,51 @@ def load_spec(path: str | os.PathLike[str]) -> CampaignSpec:
             "spec", source.name, f"is not valid YAML ({exc.__class__.__name__})", "check indentation and quotes"
         ) from None
     if not isinstance(data, dict):
-        raise CampaignSpecError("spec", source.name, "must be a mapping of settings", f"see:\n{SCHEMA}")
+        raise CampaignSpecError(
+            "spec",
+            source.name,
+            "must be a mapping of settings",
+            f"see the campaign spec table in the README (schema version {SCHEMA_VERSION})",
+        )
     checker = _Checker(source, data)
     return checker.spec()
+
+
+def _looks_like_airflow_schedule(value: object) -> bool:
+    """``@daily``, a cron expression, ``None``: what a user writes for Airflow's ``schedule=``."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if text.casefold() in ("none", "null", "") or text.startswith("@"):
+        return True
+    fields = text.split()
+    return len(fields) in (5, 6) and all(_CRON_FIELD.match(f) for f in fields)
+
+
+def _whole(value: Any) -> int | None:
+    """A whole number from YAML (``2`` or ``2.0``, as JSON Schema's integer allows), None when unset."""
+    return None if value is None else int(value)
+
+
+def _first_caller_outside() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside this module (the DAG file)."""
+    frame, level = sys._getframe(1), 1
+    while frame.f_back is not None and frame.f_code.co_filename == __file__:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _as_text(value: object) -> object:
+    """A YAML timestamp or date (``2027-01-20 09:00:00`` unquoted) back as the text the user meant."""
+    from airflow_provider_fptsms.sms.schedule import SCHEDULE_FORMAT
+
+    if isinstance(value, datetime):
+        return value.strftime(SCHEDULE_FORMAT)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 class _Checker:
@@ -112,49 +169,31 @@ class _Checker:
     def fail(self, name: str, value: object, problem: str, hint: str) -> CampaignSpecError:
         return CampaignSpecError(f"{self.source.name}: {name}", value, problem, hint)
 
-    def text(self, name: str, value: Any, *, required: bool = False) -> str | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
-                raise self.fail(name, value, "is required", f"add '{name}:' to the spec")
-            return None
-        if not isinstance(value, str):
-            raise self.fail(name, value, "must be text", "quote it")
-        return value.strip()
-
-    def number(self, name: str, value: Any, default: float, minimum: float) -> float:
-        if value is None:
-            return default
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
-            raise self.fail(name, value, f"must be a number >= {minimum:g}", f"e.g. {name}: {default:g}")
-        return float(value)
-
     def spec(self) -> CampaignSpec:
         from airflow_provider_fptsms.sms.phones import normalise
         from airflow_provider_fptsms.sms.text import check_message
 
-        data = self.data
-        unknown = sorted(set(data) - _KNOWN)
-        if unknown:
-            raise self.fail(unknown[0], data[unknown[0]], "is not a known setting", f"known: {sorted(_KNOWN)}")
-        message = self.text("message", data.get("message"), required=True)
-        assert message is not None
+        data = self._renamed(dict(self.data))
+        self._not_an_airflow_schedule(data)
+        problems = schema_errors(data)
+        if problems:
+            first = problems[0]
+            raise self.fail(first.key, first.value, first.problem, first.hint)
+        message = data["message"].strip()
         try:
             check_message(message, field="message")
         except InvalidInputError as error:
             raise self.fail("message", "<text>", error.description.split(": ", 1)[-1], error.next_step) from None
-        schedule = self._schedule(data.get("schedule"))
-        audience = data.get("audience")
+        send_at = self._send_at(data["send_at"].strip())
+        audience = data["audience"]
         if isinstance(audience, str):
             audience = {"path": audience}
-        if not isinstance(audience, dict) or not audience.get("path"):
-            raise self.fail("audience.path", audience, "is required", "audience: {path: data/audience.csv}")
         audience_path = self._path("audience.path", audience["path"], must_exist=True)
+        column = audience.get("column")
+        if column is not None and "://" not in audience_path:
+            self._column_in_header(audience_path, column)
         report = data.get("report") or {}
-        if not isinstance(report, dict):
-            raise self.fail("report", report, "must be a mapping", "report: {path: ..., wait_days: 7}")
         alerts = data.get("alerts") or {}
-        if not isinstance(alerts, dict):
-            raise self.fail("alerts", alerts, "must be a mapping", "alerts: {phones: [...], via: fpt}")
         phones = alerts.get("phones") or []
         if isinstance(phones, str):
             phones = phones.split(",")
@@ -165,62 +204,124 @@ class _Checker:
                 raise self.fail(
                     "alerts.phones", error.value, error.description.split(": ", 1)[-1], error.next_step
                 ) from None
-        via = alerts.get("via", "fpt")
-        if via not in ("fpt", "fibo"):
-            raise self.fail("alerts.via", via, "must be fpt or fibo", "alerts: {via: fpt}")
-        name = self.text("name", data.get("name"))
-        if name is not None and len(name) > 29:
-            raise self.fail("name", name, "is longer than 29 characters", "FPT allows 32; 3 are kept for retries")
-        tags = data.get("tags") or []
-        if not isinstance(tags, list):
-            raise self.fail("tags", tags, "must be a list", "tags: [marketing]")
+        delay = data.get("retry_delay_minutes")
         return CampaignSpec(
             source=self.source,
-            dag_id=self.text("dag_id", data.get("dag_id")) or f"qc_{self.source.stem.replace('-', '_')}",
+            dag_id=data.get("dag_id") or f"qc_{self.source.stem.replace('-', '_')}",
             message=message,
-            schedule=schedule,
+            send_at=send_at,
             audience_path=audience_path,
-            audience_column=audience.get("column"),
-            name=name,
-            brandname=self.text("brandname", data.get("brandname")),
-            quota_margin=int(self.number("quota_margin", data.get("quota_margin"), 0, 0)),
-            chunk_size=int(self.number("chunk_size", data.get("chunk_size"), 1000, 1)),
+            audience_column=column,
+            name=(data.get("name") or "").strip() or None,
+            brandname=(data.get("brandname") or "").strip() or None,
+            quota_margin=int(data.get("quota_margin", 0)),
+            chunk_size=int(data.get("chunk_size", 1000)),
             report_path=self._path("report.path", report["path"], must_exist=False) if report.get("path") else None,
-            report_wait=timedelta(days=self.number("report.wait_days", report.get("wait_days"), 7, 0)),
+            report_wait=timedelta(days=report.get("wait_days", 7)),
             alert_phones=tuple(str(p).strip() for p in phones),
-            alert_via=via,
-            poll_interval=60 * self.number("poll_minutes", data.get("poll_minutes"), 5, 0.001),
-            fpt_conn_id=self.text("fpt_conn_id", data.get("fpt_conn_id")) or "fptsms_default",
-            tags=tuple(str(t) for t in tags),
+            alert_via=alerts.get("via", "fpt"),
+            poll_interval=60.0 * data.get("poll_minutes", 5),
+            fpt_conn_id=data.get("fpt_conn_id") or "fptsms_default",
+            tags=tuple(data.get("tags") or ()),
+            dag_schedule=data.get("dag_schedule"),
+            pool=data.get("pool"),
+            pool_slots=_whole(data.get("pool_slots")),
+            retries=_whole(data.get("retries")),
+            retry_delay=None if delay is None else timedelta(minutes=delay),
         )
 
-    def _schedule(self, value: Any) -> str:
-        from airflow_provider_fptsms.sms.schedule import SCHEDULE_FORMAT, in_send_window
+    def _renamed(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``schedule:`` (spec version 1) read as ``send_at:``, with a warning; an Airflow schedule there fails."""
+        for key in ("send_at", "schedule", "dag_schedule"):
+            if key in data:
+                data[key] = _as_text(data[key])
+        if "schedule" not in data:
+            return data
+        value = data["schedule"]
+        if "send_at" in data:
+            raise self.fail("schedule", value, "is the old name of send_at, and send_at is set too", "delete it")
+        if _looks_like_airflow_schedule(value):
+            raise self._airflow_schedule("schedule", value, "FPT's send time (the old name of send_at)")
+        text = (
+            f"{self.source.name}: 'schedule:' is the old name of 'send_at:' (FPT's ScheduleTime, not the DAG's "
+            "schedule): rename it to 'send_at:'; 'schedule:' will stop working in a future version. "
+            "The DAG's own schedule is 'dag_schedule:'."
+        )
+        warnings.warn(text, CampaignSpecDeprecationWarning, stacklevel=_first_caller_outside())
+        log.warning("%s", text)
+        return {("send_at" if key == "schedule" else key): item for key, item in data.items()}
 
-        if isinstance(value, datetime):
-            value = value.strftime(SCHEDULE_FORMAT)
-        text = self.text("schedule", value, required=True)
-        assert text is not None
+    def _not_an_airflow_schedule(self, data: dict[str, Any]) -> None:
+        value = data.get("send_at")
+        if "send_at" in data and (value is None or isinstance(value, str)) and _looks_like_airflow_schedule(value):
+            raise self._airflow_schedule("send_at", value, "FPT's send time")
+        dag_schedule = data.get("dag_schedule")
+        if isinstance(dag_schedule, str) and _SEND_AT_VALUE.match(dag_schedule.strip()):
+            raise self.fail(
+                "dag_schedule",
+                dag_schedule,
+                "is a send time, not an Airflow schedule",
+                "move it to 'send_at:'; dag_schedule takes a cron expression or a preset such as @daily, "
+                "or leave it out (the DAG then runs only when triggered)",
+            )
+
+    def _airflow_schedule(self, key: str, value: object, meaning: str) -> CampaignSpecError:
+        shown = "None" if value is None or str(value).strip().casefold() in ("none", "null", "") else repr(value)
+        problem = f"is {meaning}, not the DAG's schedule: {shown} is an Airflow schedule"
+        if shown == "None":
+            hint = f"leave out dag_schedule: (the DAG then runs only when triggered) and write {_SEND_TIME}"
+        else:
+            hint = f"write the DAG's schedule as dag_schedule: {shown} and the send time as {_SEND_TIME}"
+        return self.fail(key, value, problem, hint)
+
+    def _send_at(self, text: str) -> str:
+        """``next_valid`` or a minute inside a send window; outside, the run-time rule says the next valid slot.
+
+        Only the window is checked here (it does not depend on the clock): a DAG whose fixed send time has
+        passed must still parse; its next run fails at create_campaign with the same next-slot message.
+        """
+        from airflow_provider_fptsms.sms.schedule import (
+            SCHEDULE_FORMAT,
+            ScheduleError,
+            in_send_window,
+            validate_schedule,
+        )
+
         if text == "next_valid":
             return text
         try:
             moment = datetime.strptime(text, SCHEDULE_FORMAT)
-        except ValueError:
+        except ValueError:  # right shape, impossible date ('2027-02-30 09:00', '2027-01-20 25:00')
             raise self.fail(
-                "schedule", text, "is not 'YYYY-MM-DD HH:mm'", "e.g. '2027-01-20 09:00' or next_valid"
+                "send_at", text, "is not a real date and time", "e.g. '2027-01-20 09:00' or next_valid"
             ) from None
         if not in_send_window(moment):
-            raise self.fail(
-                "schedule",
-                text,
-                "is outside the send windows 08:00-11:30 / 13:30-20:00",
-                "pick a time inside a window (Vietnam time)",
-            )
+            try:
+                validate_schedule(moment)  # the run-time rule, with its next valid slot
+            except ScheduleError as error:
+                problem = error.description.split(": ", 1)[-1].removeprefix(f"{text} ")
+                raise self.fail("send_at", text, problem, error.next_step) from None
         return text
 
-    def _path(self, name: str, value: Any, *, must_exist: bool) -> str:
-        text = self.text(name, value, required=True)
-        assert text is not None
+    def _column_in_header(self, path: str, column: str | int) -> None:
+        """The named column is in the local file's header (only its first lines are read)."""
+        from airflow_provider_fptsms.sms.audience import layout
+
+        try:
+            layout(path, column)
+        except InvalidInputError as error:
+            problem = error.description.split(": ", 1)[-1]
+            if error.field == "encoding":
+                hint = "save the file as UTF-8 (Excel: 'CSV UTF-8')"
+            elif "header" in problem:
+                problem = f"is not in the header of {Path(path).name}: {problem.removeprefix('not in header ')}"
+                hint = "write one of those names (case does not matter) or a 0-based index"
+            else:
+                hint = "drop 'column:' or use a .csv / .tsv file"
+            raise self.fail("audience.column", column, problem, hint) from None
+
+    def _path(self, name: str, value: str, *, must_exist: bool) -> str:
+        text = value.strip()
         if "://" in text:
             return text
         resolved = (self.source.parent / text).resolve()
@@ -229,10 +330,19 @@ class _Checker:
         return str(resolved)
 
 
-def campaign_dag(spec_path: str | os.PathLike[str], *, poll_interval: float | None = None, **dag_kwargs: Any) -> DAG:
+def campaign_dag(
+    spec_path: str | os.PathLike[str],
+    *,
+    poll_interval: float | None = None,
+    default_args: dict[str, Any] | None = None,
+    **dag_kwargs: Any,
+) -> DAG:
     """Build the QC lifecycle DAG (create -> push -> approval -> sent -> report) from a YAML spec.
 
-    ``poll_interval`` (seconds) overrides the spec's ``poll_minutes``; other keywords go to ``DAG``.
+    Keyword arguments win over the spec, key by key: ``poll_interval`` (seconds) over ``poll_minutes``;
+    ``default_args`` is merged over the spec's task settings (``pool``, ``pool_slots``, ``retries``,
+    ``retry_delay_minutes``, and the alerts' ``on_failure_callback``); ``schedule=`` over ``dag_schedule``;
+    other keywords go to ``DAG``.
     """
     from airflow.sdk import DAG
 
@@ -255,18 +365,21 @@ def campaign_dag(spec_path: str | os.PathLike[str], *, poll_interval: float | No
         notifier = FptSmsNotifier if spec.alert_via == "fpt" else FiboSmsNotifier
         on_failure = notifier(message=TASK_FAILED_ALERT, phones=list(spec.alert_phones))
         on_report = notifier(message=REPORT_READY_ALERT, phones=list(spec.alert_phones))
-    dag_kwargs.setdefault("schedule", None)
+    dag_kwargs.setdefault("schedule", spec.dag_schedule)
     dag_kwargs.setdefault("start_date", datetime(2026, 1, 1))
     dag_kwargs.setdefault("catchup", False)
     dag_kwargs.setdefault("tags", ["fptsms", "qc", *spec.tags])
     dag_kwargs.setdefault("doc_md", f"QC campaign from `{spec.source.name}`.")
-    default_args = {"on_failure_callback": on_failure} if on_failure else {}
+    spec_defaults = spec.task_defaults()
+    if on_failure:
+        spec_defaults["on_failure_callback"] = on_failure
+    task_defaults = {**spec_defaults, **(default_args or {})}
     conn = spec.fpt_conn_id
-    with DAG(spec.dag_id, default_args=default_args, **dag_kwargs) as dag:
+    with DAG(spec.dag_id, default_args=task_defaults, **dag_kwargs) as dag:
         create = FptCreateCampaignOperator(
             task_id="create_campaign",
             message=spec.message,
-            schedule_time=spec.schedule,
+            schedule_time=spec.send_at,
             campaign_name=spec.name,
             phones=spec.audience_path,
             phone_column=spec.audience_column,
@@ -284,7 +397,7 @@ def campaign_dag(spec_path: str | os.PathLike[str], *, poll_interval: float | No
             phones=spec.audience_path,
             phone_column=spec.audience_column,
             chunk_size=spec.chunk_size,
-            retries=3,
+            retries=task_defaults.get("retries", 3),  # idempotent: safe to retry more than Airflow's default
             fpt_conn_id=conn,
         )
         approval = FptCampaignApprovalSensor(

@@ -12,7 +12,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "dags_examples" / "campaigns" / 
 
 GOOD = """
 message: "Khuyen mai 20%"
-schedule: "2027-01-20 09:00"
+send_at: "2027-01-20 09:00"
 audience: {path: phones.txt}
 alerts: {phones: ["0912345678"], via: fibo}
 """
@@ -38,6 +38,7 @@ def test_example_spec_builds_the_lifecycle() -> None:
     assert dag.get_task("wait_for_approval").downstream_task_ids == {"wait_until_sent"}
     spec = load_spec(EXAMPLE)
     assert spec.name == "weekend-promo" and spec.poll_interval == 300 and spec.alert_via == "fpt"
+    assert spec.send_at == "next_valid" and dag.get_task("push_phones").pool == "fptsms_gateway"
     assert Path(spec.audience_path).is_file()
 
 
@@ -50,18 +51,18 @@ def test_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        ("schedule: next_valid\naudience: {path: phones.txt}", "message"),
-        ('message: "x"\naudience: {path: phones.txt}', "schedule"),
-        ('message: "x"\nschedule: "20/01/2027 09:00"\naudience: {path: phones.txt}', "schedule"),
-        ('message: "x"\nschedule: "2027-01-20 12:00"\naudience: {path: phones.txt}', "schedule"),
-        ('message: "x"\nschedule: next_valid', "audience.path"),
-        ('message: "x"\nschedule: next_valid\naudience: {path: missing.csv}', "audience.path"),
-        ('message: "x"\nschedule: next_valid\naudience: phones.txt\nalerts: {phones: ["123"]}', "alerts.phones"),
-        ('message: "x"\nschedule: next_valid\naudience: phones.txt\nalerts: {via: sms}', "alerts.via"),
-        ('message: "x"\nschedule: next_valid\naudience: phones.txt\nchunk_size: 0', "chunk_size"),
-        ('message: "x"\nschedule: next_valid\naudience: phones.txt\nname: "' + "n" * 30 + '"', "name"),
-        ('message: "x"\nschedule: next_valid\naudience: phones.txt\nqouta_margin: 3', "qouta_margin"),
-        ('message: "   "\nschedule: next_valid\naudience: phones.txt', "message"),
+        ("send_at: next_valid\naudience: {path: phones.txt}", "message"),
+        ('message: "x"\naudience: {path: phones.txt}', "send_at"),
+        ('message: "x"\nsend_at: "20/01/2027 09:00"\naudience: {path: phones.txt}', "send_at"),
+        ('message: "x"\nsend_at: "2027-01-20 12:00"\naudience: {path: phones.txt}', "send_at"),
+        ('message: "x"\nsend_at: next_valid', "audience"),
+        ('message: "x"\nsend_at: next_valid\naudience: {path: missing.csv}', "audience.path"),
+        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nalerts: {phones: ["123"]}', "alerts.phones"),
+        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nalerts: {via: sms}', "alerts.via"),
+        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nchunk_size: 0', "chunk_size"),
+        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nname: "' + "n" * 30 + '"', "name"),
+        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nqouta_margin: 3', "qouta_margin"),
+        ('message: "   "\nsend_at: next_valid\naudience: phones.txt', "message"),
         ("- just\n- a list", "spec"),
         ("message: [unclosed", "spec"),
     ],
