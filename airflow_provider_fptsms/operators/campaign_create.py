@@ -30,8 +30,15 @@ _SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def derive_campaign_name(dag_id: str, moment: datetime | str) -> str:
-    """``<dag slug>-<yymmddHHMM>``, at most 29 characters (room for a ``-r2`` retry suffix), same input -> same name."""
-    stamp = moment.strftime("%y%m%d%H%M") if isinstance(moment, datetime) else _SLUG.sub("", str(moment))[-10:]
+    """``<dag slug>-<yymmddHHMM>``, at most 29 characters (room for a ``-r2`` retry suffix), same input -> same name.
+
+    A run without a logical date passes its run id: ``r`` + 9 hex of its hash, one name per run (the
+    run id's trailing digits, used before, could look like a phone number: ``0591580000``).
+    """
+    if isinstance(moment, datetime):
+        stamp = moment.strftime("%y%m%d%H%M")
+    else:
+        stamp = "r" + hashlib.sha256(str(moment).encode()).hexdigest()[:9]
     slug = _SLUG.sub("-", dag_id.lower()).strip("-") or "campaign"
     room = MAX_NAME - 3 - len(stamp) - 1
     if len(slug) > room:

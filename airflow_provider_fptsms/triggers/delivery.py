@@ -14,7 +14,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 from sqlalchemy.exc import SQLAlchemyError
 
-from airflow_provider_fptsms.triggers.campaign import every
+from airflow_provider_fptsms.triggers.campaign import after_the_sensors_check, every
 from airflow_provider_fptsms.webhook.store import DlrStore
 
 
@@ -95,6 +95,7 @@ class FptDeliveryTrigger(BaseTrigger):
 
     async def _wait(self, store: DlrStore) -> dict[str, Any]:
         ids = self.message_ids
+        await after_the_sensors_check(self.poll_interval)
         while True:
             try:
                 if ids is None:

@@ -197,7 +197,7 @@ class Deployment:
             "FPTSMS_STATE_PATH": str(self.state_path),
             "FPTSMS_DLR_KEY": self.dlr_key,
             "FPTSMS_DLR_DB": f"sqlite:///{self.dlr_db}",
-            "FPTSMS_EXAMPLE_POLL_SECONDS": "1",
+            "FPTSMS_EXAMPLE_POLL_SECONDS": "3",  # the scheduler settles a deferral well within one interval
             "PYTHONUNBUFFERED": "1",
             **connection_env(self.sandbox_url),
             **self.extra_env,

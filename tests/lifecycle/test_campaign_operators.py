@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -23,6 +24,7 @@ from airflow_provider_fptsms.operators.campaign import (
 from airflow_provider_fptsms.operators.campaign_push import chunk_label, planned_chunks
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 from airflow_provider_fptsms.sms.schedule import ScheduleError
+from tests.leaks import RAW_PHONE
 
 pytestmark = [pytest.mark.usefixtures("fast_conn"), pytest.mark.exactly_once]
 
@@ -53,6 +55,10 @@ def test_campaign_names_are_deterministic_short_and_safe() -> None:
     assert name == derive_campaign_name("Marketing: Tết 2026 / very long dag id for a campaign", moment)
     assert len(name) <= 29 and name.endswith("-2606010730") and all(c.isalnum() or c == "-" for c in name)
     assert derive_campaign_name("promo", moment) == "promo-2606010730"
+    # a run without a logical date: its run id, hashed (the run id's own digits could look like a phone)
+    run_name = derive_campaign_name("promo", "manual__2026-12-01T14:55:05.915800+00:00")
+    assert re.fullmatch(r"promo-r[0-9a-f]{9}", run_name) and not RAW_PHONE.search(run_name)
+    assert run_name != derive_campaign_name("promo", "manual__2026-12-01T14:55:05.915801+00:00")
 
 
 def test_dry_run_validates_and_calls_nothing(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:

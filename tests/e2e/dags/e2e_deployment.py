@@ -61,7 +61,7 @@ def e2e_cskh_delivery() -> None:
     delivered = FptDeliverySensor(
         task_id="wait_for_delivery",
         message_ids="{{ ti.xcom_pull(task_ids='send')['output_path'] }}",
-        poll_interval=1,
+        poll_interval=3,
         timeout=300,
     )
     send >> delivered
