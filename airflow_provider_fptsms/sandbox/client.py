@@ -62,3 +62,7 @@ class SandboxClient:
 
     def requests(self) -> dict[str, int]:
         return self._call("GET", "/requests")
+
+    def dlr_posts(self) -> dict[str, Any]:
+        """The CSKH DLR callbacks: how many were scheduled, posted, failed, retried, and still pending."""
+        return self._call("GET", "/dlr")

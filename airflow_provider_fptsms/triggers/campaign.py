@@ -81,7 +81,7 @@ def waiting_message(
     """What a campaign wait found and what it waits for now, e.g. ``Campaign ABC: approved; waiting for
     ScheduleTime 2026-12-02 09:43 Vietnam time (19 h from now); next check in 300s``.
 
-    ``next_check`` None: the sensor is about to defer (the trigger checks again at once).
+    ``next_check`` None: the sensor is about to defer (the trigger checks again one interval later).
     """
     schedule = describe_vn_time(status.sending_time, now)
     if not status.approved:

@@ -63,13 +63,6 @@ class Postgres:
     def url(self, driver: str = "psycopg2", database: str = "airflow") -> str:
         return f"postgresql+{driver}://postgres@/{database}?host={self.socket_dir}"
 
-    def psql(self, query: str) -> str:
-        return str(self._server.psql(query))
-
-    @property
-    def pid(self) -> int | None:
-        return self._server.get_pid() if self._server else None
-
     def stop(self) -> None:
         if self._server is not None:
             self._server.cleanup()
@@ -134,7 +127,6 @@ class Deployment:
     work: Path
     executor: str = "LocalExecutor"
     celery_workers: int = 0
-    sandbox_args: tuple[str, ...] = ()
     extra_env: dict[str, str] = field(default_factory=dict)
     postgres: Postgres = field(default_factory=Postgres)
     components: list[Component] = field(default_factory=list)
@@ -247,7 +239,6 @@ class Deployment:
             "8",
             "--dlr-url",
             f"{self.api_url}/fptsms/dlr",
-            *self.sandbox_args,
             program="fptsms-sandbox",
         )
         started = time.perf_counter()
@@ -293,8 +284,8 @@ class Deployment:
     def component_alive(self, name: str) -> bool:
         return any(c.name == name and c.alive for c in self.components)
 
-    def check_alive(self, *killed: str) -> None:
-        dead = [c.name for c in self.components if not c.alive and c.name not in killed]
+    def check_alive(self) -> None:
+        dead = [c.name for c in self.components if not c.alive]
         if dead:
             raise RuntimeError(
                 f"component(s) {dead} died; last lines:\n" + "\n".join(tail(self.log_of(n)) for n in dead)

@@ -173,8 +173,8 @@ def _running(api: AirflowApi, run: Run, task_id: str, try_number: int = 1) -> di
 def check_dlrs(report: Report, deployment: Deployment, admin: SandboxClient) -> None:
     started = time.perf_counter()
     cskh = admin.summary(gateway="fpt", kind="cskh")["total"]
-    wait_until(lambda: admin._call("GET", "/dlr")["pending"] == 0, 60, "the sandbox's DLR posts")
-    posts = admin._call("GET", "/dlr")
+    wait_until(lambda: admin.dlr_posts()["pending"] == 0, 60, "the sandbox's DLR posts")
+    posts = admin.dlr_posts()
     with sqlite3.connect(deployment.dlr_db) as db:
         stored = db.execute("SELECT count(*) FROM fptsms_dlr").fetchone()[0]
     ok = stored == posts["posted"] == cskh and posts["failed"] == 0 and cskh > 0
