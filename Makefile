@@ -7,8 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | cksum | cut -d' ' -f1)
 UV_VERSION := 0.13.8
 E2E_STAMP := $(VENV)/.e2e-$(shell cat requirements/e2e.txt | cksum | cut -d' ' -f1)
+# `make dist` and `make docs` tools, each in its own venv under .venv/tools (requirements/lock.txt stays as it is)
+DIST_TOOLS := $(VENV)/tools/dist
+DIST_STAMP := $(DIST_TOOLS)/.installed-$(shell cat requirements/dist.txt | cksum | cut -d' ' -f1)
+DOCS_TOOLS := $(VENV)/tools/docs
+DOCS_STAMP := $(DOCS_TOOLS)/.installed-$(shell cat requirements/docs.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test lint typecheck pytest demo bench soak sandbox lock clean e2e e2e-celery
+.PHONY: venv test lint typecheck pytest demo bench soak sandbox lock clean e2e e2e-celery dist docs matrix
 
 venv: $(STAMP)
 
@@ -69,6 +74,39 @@ e2e: $(E2E_STAMP)
 # The same stack on CeleryExecutor with two workers: one 1,000,000-phone campaign over mapped pushes, a worker killed.
 e2e-celery: $(E2E_STAMP)
 	$(BIN)/python -m tests.e2e.celery
+
+# The sdist and the wheel in dist/, as PyPI would get them (the wheel built from the sdist), then checked:
+# twine check --strict (metadata, long description), check-wheel-contents, and scripts/check_dist.py
+# (license files, README, CHANGELOG, py.typed present; no venv, caches or run folders).
+$(DIST_STAMP): $(STAMP) requirements/dist.txt
+	test -x $(DIST_TOOLS)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(DIST_TOOLS)
+	$(BIN)/uv pip install --quiet --python $(DIST_TOOLS)/bin/python -r requirements/dist.txt
+	rm -f $(DIST_TOOLS)/.installed-*
+	touch $@
+
+dist: $(DIST_STAMP)
+	rm -rf dist
+	$(DIST_TOOLS)/bin/python -m build --quiet --dependency-constraints-txt requirements/dist.txt --outdir dist .
+	$(DIST_TOOLS)/bin/twine check --strict dist/*
+	$(DIST_TOOLS)/bin/check-wheel-contents dist/*.whl
+	$(DIST_TOOLS)/bin/python scripts/check_dist.py dist
+
+# The documentation site in site/ (MkDocs Material; the API reference from the docstrings by mkdocstrings;
+# the user-facing pages take their text from README.md's sections, see docs/hooks/readme.py).
+$(DOCS_STAMP): $(STAMP) requirements/docs.txt
+	test -x $(DOCS_TOOLS)/bin/python || $(BIN)/uv venv --quiet --python $(BIN)/python $(DOCS_TOOLS)
+	$(BIN)/uv pip install --quiet --python $(DOCS_TOOLS)/bin/python -r requirements/docs.txt
+	rm -f $(DOCS_TOOLS)/.installed-*
+	touch $@
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(DOCS_TOOLS)/bin/mkdocs build --strict --clean --site-dir site
+
+# The built wheel (not the source tree) on Airflow 3.0.6, 3.1.8, 3.2.2 and 3.3.2 on Python 3.11, and 3.3.2 on 3.10,
+# 3.12, 3.13: a venv per cell under .matrix/, pinned by requirements/matrix/ (scripts/matrix.py; a missing Python
+# is a skipped cell). Not part of `make test`. One cell: make matrix MATRIX_ARGS='--cell airflow-3.0-py3.11'.
+matrix: venv
+	$(BIN)/python scripts/matrix.py $(MATRIX_ARGS)
 
 # Re-pin every dependency (needs the package index); commit requirements/lock.txt afterwards.
 lock: venv

@@ -172,6 +172,10 @@ def get_provider_info() -> dict[str, Any]:
                     "airflow_provider_fptsms.triggers.delivery",
                 ],
             },
+            {
+                "integration-name": "Fibo SMS",
+                "python-modules": ["airflow_provider_fptsms.triggers.fibo_delivery"],
+            },
         ],
         "extra-links": ["airflow_provider_fptsms.links.FptCampaignLink"],
         "notifications": [

@@ -330,6 +330,36 @@ class _Checker:
         return str(resolved)
 
 
+def _recurs(schedule: object) -> bool:
+    """Whether a DAG with this ``schedule=`` runs more than once on its own (``None``/``@once`` do not)."""
+    return schedule is not None and not (isinstance(schedule, str) and schedule.strip() in ("@once", ""))
+
+
+def _single_use_on_a_recurring_schedule(spec: CampaignSpec, schedule: object) -> None:
+    """A fixed ``name:`` or ``send_at:`` works for one run only: FPT names are single-use and a send time
+    passes. A recurring schedule would fail every run after the first, so say so when the DAG is parsed."""
+    if not _recurs(schedule):
+        return
+    shown = schedule if isinstance(schedule, str) else type(schedule).__name__
+    if spec.name is not None and "{{" not in spec.name:
+        raise CampaignSpecError(
+            f"{spec.source.name}: name",
+            spec.name,
+            f"is fixed, but the DAG runs again ({shown}): FPT campaign names are single-use, so every run "
+            "after the first would fail",
+            "leave out name: (each run then derives its own from its date), or template it with the run's date "
+            f"(name: '{spec.name[:18]}-{{{{ ds_nodash }}}}'), or run the DAG once (dag_schedule: '@once')",
+        )
+    if spec.send_at != "next_valid":
+        raise CampaignSpecError(
+            f"{spec.source.name}: send_at",
+            spec.send_at,
+            f"is one fixed moment, but the DAG runs again ({shown}): every run after that moment would fail",
+            "write send_at: next_valid (each run sends at the next valid slot), or run the DAG once "
+            "(dag_schedule: '@once')",
+        )
+
+
 def campaign_dag(
     spec_path: str | os.PathLike[str],
     *,
@@ -366,6 +396,7 @@ def campaign_dag(
         on_failure = notifier(message=TASK_FAILED_ALERT, phones=list(spec.alert_phones))
         on_report = notifier(message=REPORT_READY_ALERT, phones=list(spec.alert_phones))
     dag_kwargs.setdefault("schedule", spec.dag_schedule)
+    _single_use_on_a_recurring_schedule(spec, dag_kwargs["schedule"])
     dag_kwargs.setdefault("start_date", datetime(2026, 1, 1))
     dag_kwargs.setdefault("catchup", False)
     dag_kwargs.setdefault("tags", ["fptsms", "qc", *spec.tags])

@@ -50,8 +50,9 @@ SCHEMA: dict[str, Any] = {
         "name": {
             "type": "string",
             "maxLength": 29,
-            "description": "FPT CampaignName (single-use at FPT). Fixed: every run after the first fails, "
-            "saying to change it; leave it out for a recurring DAG.",
+            "description": "FPT CampaignName (single-use at FPT). A fixed name with a recurring dag_schedule is "
+            "refused when the DAG is parsed: leave it out, or template it with the run's date "
+            "('tet-{{ ds_nodash }}').",
             "x-default": "slug of dag_id + -yymmddHHMM of the logical date",
             "x-example": "tet-2027",
             "x-hint": "at most 29 characters: FPT allows 32 and 3 are kept for a retry suffix",

@@ -61,7 +61,7 @@ def sms_hooks_tour() -> None:
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
 
         text = f"Tour done: OTP {otp['status']}, campaign {campaign['campaign_code']} {campaign['state']}"
-        return FiboSmsHook().send_sms(PHONES[1], text, sms_guid=_run_key()).as_dict()
+        return FiboSmsHook().send_masked_sms(PHONES[1], text, sms_guid=_run_key()).as_dict()
 
     fibo_alert(fibo_balance(), send_otp(), create_and_push_campaign())
 

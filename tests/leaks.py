@@ -18,6 +18,10 @@ SANDBOX_SECRETS = (DEFAULT_FPT_CLIENT_SECRET, DEFAULT_FIBO_CLIENT_PASS)
 #: masker, value included (upstream, supervisor.py; cf. apache/airflow#63921). Not ours to fix: lines
 #: carrying it are left out of log scans, everything else must be clean.
 UPSTREAM_MASK_REQUEST = "msg=MaskSecret("
+#: Airflow 3.0's task runner sends the rendered template fields to its supervisor unmasked (3.1+ mask them
+#: first; the stored copy is masked on every line and scanned as such) and logs that request at DEBUG.
+#: Upstream too: on 3.0 only, lines carrying it are left out as well.
+UPSTREAM_RENDERED_REQUEST = "msg=SetRenderedFields("
 #: How a DEBUG record starts in Airflow's console log format: a scan must see some, or it proves nothing.
 DEBUG_MARK = "[debug"
 
@@ -39,5 +43,8 @@ def find_leaks(texts: Iterable[str], secrets: Iterable[str] = SANDBOX_SECRETS) -
 
 
 def log_lines(output: str) -> list[str]:
-    """The lines of a process's output that a log scan must check (Airflow's MaskSecret requests left out)."""
-    return [line for line in output.splitlines() if UPSTREAM_MASK_REQUEST not in line]
+    """The lines of a process's output that a log scan must check (Airflow's own requests above left out)."""
+    from airflow_provider_fptsms._compat import airflow_at_least
+
+    upstream = [UPSTREAM_MASK_REQUEST, *([] if airflow_at_least("3.1") else [UPSTREAM_RENDERED_REQUEST])]
+    return [line for line in output.splitlines() if not any(request in line for request in upstream)]

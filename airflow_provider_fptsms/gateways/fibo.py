@@ -1,18 +1,26 @@
 """Fibo SMS protocol, sans-IO: query builders, XML reply parsers (defusedxml), the error tables.
 
 Fibo takes credentials in the query string (``clientNo``/``clientPass``) and answers an
-ASP.NET ``<string>`` wrapping an ``<SMS>`` document, either bare (as the manual prints it)
-or XML-escaped (as ASP.NET services really send it).  Both are read here.
+ASP.NET ``<string>`` wrapping an ``<SMS>`` (or ``<DocumentElement>``) document, either bare (as the
+manuals print it) or XML-escaped (as ASP.NET services really send it).  Both are read here.
+
+The seed manual documents three calls; Fibo's v2.0 API guide (``../shared/FIBO_API_V2.md``) the
+whole web service: ``CheckClient``, ``SendSMS``, ``SendBulkSMS``, ``SendSMSToListMobilePhone``,
+``GetSMSStatus``, ``GetSMSSentList``, ``GetClientSenderNameList``. Each has a request builder and
+a reply parser below.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from enum import IntEnum
 from typing import Any
 from urllib.parse import urlencode
 from xml.etree.ElementTree import Element, ParseError
+from xml.sax.saxutils import escape
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -402,3 +410,299 @@ def _decimal(value: Any) -> Decimal | None:
         return Decimal(str(value).strip().replace(",", ""))
     except (InvalidOperation, ValueError):
         return None
+
+
+# --------------------------------------------------------------------------- the v2.0 guide's other methods
+
+
+class FiboStatus(IntEnum):
+    """A message's ``smsStatus`` / ``SMSStatus`` (v2.0 guide): 0 and 1 wait, 2..11 are final."""
+
+    PENDING = 0
+    SENDING = 1
+    SENT_SUCCESS = 2
+    SENT_FAILED = 3
+    DELETED = 4
+    TO_NUMBER_NOT_CORRECT = 5
+    CAN_NOT_SEND = 6
+    OUT_OF_DATE = 7
+    SEND_MT_FAILED = 8
+    OTHER = 9
+    SPAM_SMS = 10
+    RESTORE_TO_ACCOUNT_CLIENT = 11
+
+    @property
+    def final(self) -> bool:
+        return self >= FiboStatus.SENT_SUCCESS
+
+    @property
+    def delivered(self) -> bool:
+        return self is FiboStatus.SENT_SUCCESS
+
+
+#: CheckClient's success code (the send and balance calls answer 200)
+CHECK_CLIENT_OK = 0
+#: ``senderName`` of SendSMSToListMobilePhone for a long-code send (the guide's ``n/a``)
+NO_SENDER_NAME = "n/a"
+
+
+def method_request(
+    method: str,
+    client_no: str,
+    client_pass: str,
+    *,
+    service_path: str = DEFAULT_SERVICE_PATH,
+    **params: str,
+) -> FiboRequest:
+    """Any method of the web service: credentials first, then its own parameters."""
+    return FiboRequest(method_path(method, service_path), {**_credentials(client_no, client_pass), **params})
+
+
+def _required(name: str, value: str, hint: str) -> str:
+    if not value or not str(value).strip():
+        raise InvalidInputError(name, value, "is empty", hint)
+    return str(value)
+
+
+def send_sms_request(
+    client_no: str,
+    client_pass: str,
+    phone: str,
+    message: str,
+    *,
+    sms_guid: str = "0",
+    service_type: str = "0",
+    service_path: str = DEFAULT_SERVICE_PATH,
+) -> FiboRequest:
+    """``SendSMS``: a long-code message (no sender name); ``serviceType=3`` is Fibo's test mode."""
+    return method_request(
+        "SendSMS",
+        client_no,
+        client_pass,
+        service_path=service_path,
+        phoneNumber=_required("phoneNumber", phone, "pass a phone number"),
+        smsMessage=_required("smsMessage", message, "pass a non-empty message"),
+        smsGUID=str(sms_guid),
+        serviceType=str(service_type),
+    )
+
+
+def bulk_sms_list(messages: Iterable[tuple[str, str]]) -> str:
+    """``smsList`` of SendBulkSMS: ``<DocumentElement><SMSLIST><PhoneNumber/><Message/></SMSLIST>...``."""
+    rows = "".join(
+        f"<SMSLIST><PhoneNumber>{escape(phone)}</PhoneNumber><Message>{escape(text)}</Message></SMSLIST>"
+        for phone, text in messages
+    )
+    if not rows:
+        raise InvalidInputError("smsList", "[]", "is empty", "pass at least one (phone, message)")
+    return f"<DocumentElement>{rows}</DocumentElement>"
+
+
+def send_bulk_request(
+    client_no: str,
+    client_pass: str,
+    messages: Sequence[tuple[str, str]],
+    *,
+    service_type: str = "0",
+    service_path: str = DEFAULT_SERVICE_PATH,
+) -> FiboRequest:
+    """``SendBulkSMS``: one text per phone, in one call (no sender name, no per-message GUID)."""
+    return method_request(
+        "SendBulkSMS",
+        client_no,
+        client_pass,
+        service_path=service_path,
+        smsList=bulk_sms_list(messages),
+        serviceType=str(service_type),
+    )
+
+
+def phone_list(phones: Iterable[tuple[str, str]]) -> str:
+    """``listPhoneNumber`` of SendSMSToListMobilePhone: a GUID per phone, so each message can be followed."""
+    rows = "".join(
+        f"<ListMobilePhone><PhoneNumber>{escape(phone)}</PhoneNumber><SMSGUID>{escape(guid)}</SMSGUID></ListMobilePhone>"
+        for phone, guid in phones
+    )
+    if not rows:
+        raise InvalidInputError("listPhoneNumber", "[]", "is empty", "pass at least one (phone, smsGUID)")
+    return f"<Document>{rows}</Document>"
+
+
+def send_to_list_request(
+    client_no: str,
+    client_pass: str,
+    sender_name: str | None,
+    content: str,
+    phones: Sequence[tuple[str, str]],
+    *,
+    service_type: str = "0",
+    service_path: str = DEFAULT_SERVICE_PATH,
+) -> FiboRequest:
+    """``SendSMSToListMobilePhone``: one text to many ``(phone, smsGUID)``; ``sender_name`` None: long code."""
+    return method_request(
+        "SendSMSToListMobilePhone",
+        client_no,
+        client_pass,
+        service_path=service_path,
+        senderName=sender_name or NO_SENDER_NAME,
+        smsContent=_required("smsContent", content, "pass a non-empty message"),
+        listPhoneNumber=phone_list(phones),
+        serviceType=str(service_type),
+    )
+
+
+def sms_status_request(
+    client_no: str, client_pass: str, guids: Iterable[str], *, service_path: str = DEFAULT_SERVICE_PATH
+) -> FiboRequest:
+    """``GetSMSStatus`` of our own GUIDs: ``smsList=<SMS><smsguid>...</smsguid>...</SMS>``."""
+    items = "".join(f"<smsguid>{escape(guid)}</smsguid>" for guid in guids)
+    if not items:
+        raise InvalidInputError("smsList", "[]", "is empty", "pass the smsGUIDs of the messages to read")
+    return method_request(
+        "GetSMSStatus", client_no, client_pass, service_path=service_path, smsList=f"<SMS>{items}</SMS>"
+    )
+
+
+def sent_list_request(
+    client_no: str, client_pass: str, minutes: int, *, service_path: str = DEFAULT_SERVICE_PATH
+) -> FiboRequest:
+    """``GetSMSSentList``: the messages sent in the last ``minutes``."""
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+        raise InvalidInputError("minutes", minutes, "must be a positive whole number", "e.g. minutes=60")
+    return method_request("GetSMSSentList", client_no, client_pass, service_path=service_path, minutes=str(minutes))
+
+
+@dataclass(frozen=True)
+class SentSms:
+    """One row of GetSMSSentList (``phone`` as Fibo returns it: mask it before showing it)."""
+
+    sms_id: str
+    sms_guid: str
+    phone: str = field(repr=False)
+    created: str
+    sent: str
+    status: FiboStatus | None
+
+
+@dataclass(frozen=True)
+class SenderName:
+    """One row of GetClientSenderNameList."""
+
+    name: str
+    status: str
+
+
+def _document(body: bytes | str, status: int) -> tuple[Element | str, str]:
+    """The reply's inner document (``<SMS>``, ``<DocumentElement>``, ``<Document>``) or its bare text."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    _check_status(status, text)
+    root = _parse_xml(text, text)
+    return _inner(root, text), text
+
+
+def _inner(root: Element, raw: str) -> Element | str:
+    if _local(root.tag) != "string":
+        return root
+    if len(root):
+        return root[0]
+    inner = (root.text or "").strip()
+    return _inner(_parse_xml(inner, raw), raw) if inner.startswith("<") else inner
+
+
+def _error_if_sms_code(document: Element | str, raw: str, status: int, ok: frozenset[int]) -> None:
+    """An ``<SMS><Code>`` reply whose code is not in ``ok`` raises its typed error."""
+    if isinstance(document, str) or _local(document.tag) != "SMS":
+        return
+    raw_code = (document.findtext("Code") or "").strip()
+    if not raw_code:
+        return
+    try:
+        code = int(raw_code)
+    except ValueError:
+        raise MalformedReplyError(f"reply has no numeric <Code>: {raw_code!r}", gateway=GATEWAY, raw=raw) from None
+    if code not in ok:
+        raise ERROR_TABLE.error(code, (document.findtext("Message") or "").strip() or None, raw=raw, http_status=status)
+
+
+def parse_check_client(body: bytes | str, status: int = 200) -> str:
+    """CheckClient: Code 0 and the client's name; a wrong account (100) raises :class:`AuthError`."""
+    document, raw = _document(body, status)
+    _error_if_sms_code(document, raw, status, frozenset({CHECK_CLIENT_OK}))
+    if isinstance(document, str) or _local(document.tag) != "SMS":
+        raise MalformedReplyError("CheckClient reply has no <SMS><Code>", gateway=GATEWAY, raw=raw)
+    return (document.findtext("Message") or "").strip()
+
+
+def parse_list_send(body: bytes | str, status: int = 200) -> list[str]:
+    """SendSMSToListMobilePhone / SendBulkSMS: Code 200, and the smsGUIDs Fibo could not take
+    (``<ListWrongPhoneNumber><SMSGUID>``), in the reply's order."""
+    document, raw = _document(body, status)
+    _error_if_sms_code(document, raw, status, SUCCESS_CODES)
+    if isinstance(document, str):
+        raise MalformedReplyError(f"unexpected reply text {document[:80]!r}", gateway=GATEWAY, raw=raw)
+    return [
+        (guid.text or "").strip()
+        for wrong in document.iter()
+        if _local(wrong.tag) == "ListWrongPhoneNumber"
+        for guid in wrong.iter()
+        if _local(guid.tag).casefold() == "smsguid" and (guid.text or "").strip()
+    ]
+
+
+def _rows(document: Element | str, tag: str) -> list[dict[str, str]]:
+    """The ``<tag>`` rows of a ``<DocumentElement>`` as dicts keyed by lower-case field name."""
+    if isinstance(document, str):
+        return []
+    return [
+        {_local(cell.tag).casefold(): (cell.text or "").strip() for cell in row}
+        for row in document.iter()
+        if _local(row.tag) == tag
+    ]
+
+
+def _status(value: str) -> FiboStatus | None:
+    try:
+        return FiboStatus(int(value))
+    except ValueError:
+        return None
+
+
+def parse_sms_statuses(body: bytes | str, status: int = 200) -> dict[str, FiboStatus | None]:
+    """GetSMSStatus: smsGUID -> status (None for a value outside the guide's enum); none known: ``{}``
+    (``<DocumentElement />``)."""
+    document, raw = _document(body, status)
+    _error_if_sms_code(document, raw, status, SUCCESS_CODES)
+    return {
+        row["smsguid"]: _status(row.get("smsstatus", "")) for row in _rows(document, "SMSLIST") if row.get("smsguid")
+    }
+
+
+def parse_sent_list(body: bytes | str, status: int = 200) -> list[SentSms]:
+    """GetSMSSentList: the rows, in the reply's order."""
+    document, raw = _document(body, status)
+    _error_if_sms_code(document, raw, status, SUCCESS_CODES)
+    return [
+        SentSms(
+            sms_id=row.get("smsid", ""),
+            sms_guid=row.get("smsguid", ""),
+            phone=row.get("phonenumber", ""),
+            created=row.get("createddate", ""),
+            sent=row.get("sentdate", ""),
+            status=_status(row.get("smsstatus", "")),
+        )
+        for row in _rows(document, "SMSLIST")
+    ]
+
+
+def parse_sender_names(body: bytes | str, status: int = 200) -> list[SenderName]:
+    """GetClientSenderNameList: the account's sender names and their status."""
+    document, raw = _document(body, status)
+    _error_if_sms_code(document, raw, status, SUCCESS_CODES)
+    if isinstance(document, str):
+        return []
+    names = []
+    for row in document.iter():
+        cells = {_local(cell.tag).casefold(): (cell.text or "").strip() for cell in row}
+        if "clientsendername" in cells:
+            names.append(SenderName(cells["clientsendername"], cells.get("clientsendernamestatus", "")))
+    return names

@@ -70,7 +70,8 @@ def read_settings(
         raise InvalidInputError("login", conn.login, "is empty", f"set the connection login to the {login_means}")
     if not conn.password:
         raise InvalidInputError("password", "***", "is empty", f"set the connection password to the {password_means}")
-    extra = conn.extra_dejson
+    extra = connection_extras(conn)
+    backoff = extra.get("backoff")
     return cls(
         conn_id=conn.conn_id,
         urls=tuple(base_urls(conn.host, conn.schema, conn.port, extra.get("fallback_hosts"))),
@@ -79,9 +80,41 @@ def read_settings(
         extra=extra,
         timeout=float(extra.get("timeout") or 30),
         max_attempts=int(extra.get("max_attempts") or 5),
-        backoff=float(extra.get("backoff") if extra.get("backoff") is not None else 0.5),
+        backoff=float(0.5 if backoff is None else backoff),
         verify=bool(extra.get("verify", True)),
     )
+
+
+def connection_extras(conn: Any) -> dict[str, Any]:
+    """The connection's extras, with only possible secrets registered with the masker.
+
+    ``Connection.extra_dejson`` hands every extra to the masker, which warns "Skipping masking for a
+    secret as it's too short" for a brandname such as ``FTI``: none of this provider's extras is a
+    secret, so only the others (a header a user added, say) are registered, under their own key.
+    """
+    import json
+
+    try:
+        extra = json.loads(conn.extra) if conn.extra else {}
+    except ValueError:
+        raise InvalidInputError(
+            "extra", "<not JSON>", "is not a JSON object", "write the connection's extra as JSON, e.g. {}"
+        ) from None
+    if not isinstance(extra, dict):
+        raise InvalidInputError("extra", type(extra).__name__, "is not a JSON object", "write it as {...}")
+    for key, value in extra.items():
+        if key not in PROVIDER_EXTRAS and value not in (None, ""):
+            mask_named(value, key)
+    return extra
+
+
+def mask_named(value: Any, name: str) -> None:
+    """Register ``value`` if Airflow deems its ``name`` sensitive (``password``, ``api_key``, ...)."""
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - outside a full Airflow install
+        return
+    mask_secret({name: value})
 
 
 def mask(secret: str | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from airflow.providers.http.hooks.http import HttpHook
 
+from airflow_provider_fptsms._compat import connection_form_widgets, ui_field_behaviour
 from airflow_provider_fptsms.delivery import CircuitBreaker, classify
 from airflow_provider_fptsms.gateways import fibo
 from airflow_provider_fptsms.gateways.errors import BATCH_FATAL, InvalidInputError, SmsError, mask_phone
@@ -86,6 +87,18 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
         self.fibo_conn_id = fibo_conn_id
         install_url_redaction()
 
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The form's extra fields on Airflow 3.0/3.1, from ``conn-fields`` (3.2+ read those itself)."""
+        return connection_form_widgets(cls.conn_type)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Labels, hidden fields, placeholders on Airflow 3.0/3.1 (3.2+ read ``ui-field-behaviour`` itself).
+
+        Defined here, not in the mixin: those lines only call the methods a hook class defines itself."""
+        return ui_field_behaviour(cls.conn_type)
+
     @cached_property
     def settings(self) -> FiboSettings:
         settings = read_settings(
@@ -106,9 +119,16 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
         *,
         replay_safe: bool,
         breaker: CircuitBreaker | None = None,
+        post: bool = False,
     ) -> T:
+        """One call, retried as the delivery model allows; ``post``: as a form (the guide's POST), for
+        lists too long for a URL (IIS refuses query strings over 2,048 characters by default)."""
+
         def attempt() -> T:
-            reply = self._send("GET", request.path, params=request.params)
+            if post:
+                reply = self._send("POST", request.path, data=request.params)
+            else:
+                reply = self._send("GET", request.path, params=request.params)
             return parse(reply.content, reply.status_code)
 
         s = self.settings
@@ -117,7 +137,7 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
 
     # ------------------------------------------------------------------ API
 
-    def send_sms(
+    def send_masked_sms(
         self,
         phone: str,
         message: str,
@@ -126,7 +146,7 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
         sms_guid: str | None = None,
         breaker: CircuitBreaker | None = None,
     ) -> SendResult:
-        """SendMaskedSMS; returns a :class:`SendResult` (``sent``).
+        """SendMaskedSMS, under a sender name (brandname); returns a :class:`SendResult` (``sent``).
 
         Never replayed once the request may have reached Fibo: the manual documents no duplicate
         rule a client can rely on, so a lost reply surfaces as a ``NetworkError`` with
@@ -159,6 +179,108 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
         log.info("Fibo SMS to %s accepted (code %s)", mask_phone(phone), reply.code)
         return SendResult.ok(phone, sms_guid)
 
+    def send_sms(self, phone: str, message: str, *, sms_guid: str | None = None, test_mode: bool = False) -> SendResult:
+        """SendSMS: a long-code message, without a sender name. Never replayed once it may have left
+        (as :meth:`send_masked_sms`).
+
+        :param phone: the recipient: ``0...``, ``84...`` or ``+84...`` (invalid numbers fail before any call).
+        :param message: the text.
+        :param sms_guid: our id for the message, to read its status later (:meth:`sms_status`).
+        :param test_mode: Fibo's ``serviceType=3``: stored, not delivered.
+        """
+        s = self.settings
+        phone = normalise(phone)
+        request = fibo.send_sms_request(
+            s.client_no,
+            s.client_pass,
+            phone,
+            message,
+            sms_guid=sms_guid or "0",
+            service_type="3" if test_mode else "0",
+            service_path=s.service_path,
+        )
+        reply = self._get(request, fibo.parse_sms_reply, replay_safe=False)
+        log.info("Fibo long-code SMS to %s accepted (code %s)", mask_phone(phone), reply.code)
+        return SendResult.ok(phone, sms_guid)
+
+    def send_to_list(
+        self, phones: Sequence[str], message: str, guids: Sequence[str], *, sender_name: str | None = None
+    ) -> list[SendResult]:
+        """SendSMSToListMobilePhone: one text to many phones in one call, a GUID each; results in order.
+
+        The numbers Fibo could not take come back by GUID (``ListWrongPhoneNumber``) and are failed
+        results; the rest are ``sent``. One call carries them all, so a lost reply leaves every one in
+        doubt: it is raised (``NetworkError`` with ``request_sent``), never replayed.
+
+        :param phones: the recipients (invalid numbers fail before any call).
+        :param message: the text, the same for all.
+        :param guids: our id per phone (unique), to read each message's status later.
+        :param sender_name: overrides the connection extra ``sender_name``; ``None`` and no extra: long code.
+        """
+        if len(phones) != len(guids) or len(set(guids)) != len(guids):
+            raise InvalidInputError("guids", f"{len(guids)} ids", f"must be {len(phones)} unique ids", "one per phone")
+        s = self.settings
+        numbers = [normalise(phone) for phone in phones]
+        request = fibo.send_to_list_request(
+            s.client_no,
+            s.client_pass,
+            sender_name or s.sender_name,
+            message,
+            list(zip(numbers, guids, strict=True)),
+            service_path=s.service_path,
+        )
+        refused = set(self._get(request, fibo.parse_list_send, replay_safe=False, post=True))
+        wrong = fibo.ERROR_TABLE.error(101, "Fibo could not take this number (ListWrongPhoneNumber)")
+        results = [
+            SendResult.from_error(number, guid, wrong, classify(wrong))
+            if guid in refused
+            else SendResult.ok(number, guid)
+            for number, guid in zip(numbers, guids, strict=True)
+        ]
+        log.info("Fibo list send: %d messages, %d refused", len(results), len(refused))
+        return results
+
+    def sms_status(self, guids: Iterable[str], *, per_call: int = 200) -> dict[str, fibo.FiboStatus | None]:
+        """GetSMSStatus of our GUIDs: guid -> status (``None``: a value outside the guide's enum). A GUID
+        Fibo does not know yet is absent. Asked ``per_call`` at a time, as a POST form.
+
+        :param guids: the ``smsGUID`` values of earlier sends.
+        :param per_call: GUIDs per request.
+        """
+        s = self.settings
+        wanted = list(dict.fromkeys(guids))
+        statuses: dict[str, fibo.FiboStatus | None] = {}
+        for start in range(0, len(wanted), max(1, per_call)):
+            request = fibo.sms_status_request(
+                s.client_no, s.client_pass, wanted[start : start + per_call], service_path=s.service_path
+            )
+            statuses.update(self._get(request, fibo.parse_sms_statuses, replay_safe=True, post=True))
+        return statuses
+
+    def sent_list(self, minutes: int) -> list[fibo.SentSms]:
+        """GetSMSSentList: what the account sent in the last ``minutes`` (phones as Fibo gives them).
+
+        :param minutes: how far back to look.
+        """
+        s = self.settings
+        request = fibo.sent_list_request(s.client_no, s.client_pass, minutes, service_path=s.service_path)
+        return self._get(request, fibo.parse_sent_list, replay_safe=True)
+
+    def check_client(self) -> str:
+        """CheckClient: the account's name; a wrong clientNo/clientPass raises :class:`AuthError`. Sends
+        nothing and costs nothing: the connection test."""
+        s = self.settings
+        request = fibo.method_request("CheckClient", s.client_no, s.client_pass, service_path=s.service_path)
+        return self._get(request, fibo.parse_check_client, replay_safe=True)
+
+    def sender_names(self) -> list[fibo.SenderName]:
+        """GetClientSenderNameList: the sender names registered for the account, with their status."""
+        s = self.settings
+        request = fibo.method_request(
+            "GetClientSenderNameList", s.client_no, s.client_pass, service_path=s.service_path
+        )
+        return self._get(request, fibo.parse_sender_names, replay_safe=True)
+
     def send_many(
         self,
         messages: Iterable[FiboMessage],
@@ -189,7 +311,7 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
 
         def one(item: FiboMessage) -> SendResult:
             try:
-                result = self.send_sms(
+                result = self.send_masked_sms(
                     item.phone, item.message, sender_name=item.sender_name, sms_guid=item.sms_guid, breaker=breaker
                 )
             except BATCH_FATAL:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import requests
 from airflow.providers.http.hooks.http import HttpHook
 
+from airflow_provider_fptsms._compat import connection_form_widgets, ui_field_behaviour
 from airflow_provider_fptsms.delivery import Outcome, classify
 from airflow_provider_fptsms.gateways import fpt
 from airflow_provider_fptsms.gateways.errors import (
@@ -207,6 +208,18 @@ class FptSmsHook(GatewayHookMixin, HttpHook):
     def __init__(self, fpt_conn_id: str = default_conn_name, **kwargs: Any) -> None:
         super().__init__(method="POST", http_conn_id=fpt_conn_id, **kwargs)
         self.fpt_conn_id = fpt_conn_id
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """The form's extra fields on Airflow 3.0/3.1, from ``conn-fields`` (3.2+ read those itself)."""
+        return connection_form_widgets(cls.conn_type)
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Labels, hidden fields, placeholders on Airflow 3.0/3.1 (3.2+ read ``ui-field-behaviour`` itself).
+
+        Defined here, not in the mixin: those lines only call the methods a hook class defines itself."""
+        return ui_field_behaviour(cls.conn_type)
 
     # ------------------------------------------------------------------ connection
 

@@ -294,4 +294,6 @@ class FiboSmsNotifier(_SmsNotifier):
     def _send_one(self, phone: str, text: str, alert_id: str, replaying: bool) -> SendResult:
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
 
-        return FiboSmsHook(self.fibo_conn_id).send_sms(phone, text, sender_name=self.sender_name, sms_guid=alert_id)
+        return FiboSmsHook(self.fibo_conn_id).send_masked_sms(
+            phone, text, sender_name=self.sender_name, sms_guid=alert_id
+        )

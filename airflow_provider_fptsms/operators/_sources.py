@@ -85,20 +85,20 @@ def _shown(source: Any) -> str:
 
 
 @contextmanager
-def phone_values(source: PhoneSource, column: str | int | None = None) -> Iterator[Iterator[str]]:
-    """Yield an iterator of raw phone values; files are streamed, remote files copied to a temp file first.
+def numbered_phones(source: PhoneSource, column: str | int | None = None) -> Iterator[Iterator[tuple[int, Any]]]:
+    """Yield an iterator of ``(row, raw phone value)``; files are streamed, remote files copied to a temp file first.
 
-    The same phones, in the same order, as :func:`recipient_rows` gives for the same source: both read
-    through :mod:`airflow_provider_fptsms.sms.audience` (this one on its phones-only fast path).
+    The same rows, numbers and phones, in the same order, as :func:`recipient_rows` gives for the same source:
+    both read through :mod:`airflow_provider_fptsms.sms.audience` (this one on its phones-only fast path).
     """
-    from airflow_provider_fptsms.sms.audience import read_phones
+    from airflow_provider_fptsms.sms.audience import read_numbered_phones
 
     source = _non_empty(as_source(source))
     if isinstance(source, (list, tuple)):
-        yield read_phones(source, column)
+        yield read_numbered_phones(source, column)
         return
     with _local_file(source) as path:
-        yield read_phones(path, column)
+        yield read_numbered_phones(path, column)
 
 
 def _non_empty(source: Any) -> Any:

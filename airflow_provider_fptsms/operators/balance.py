@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_fptsms._compat import AirflowFailException
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
 
 if TYPE_CHECKING:

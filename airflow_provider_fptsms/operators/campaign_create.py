@@ -13,13 +13,12 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
+from airflow_provider_fptsms._compat import AirflowFailException
 from airflow_provider_fptsms.delivery import Outcome, State, classify
 from airflow_provider_fptsms.gateways.errors import CampaignNameTakenError, SmsError
 from airflow_provider_fptsms.idempotency import operation_key_for
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
-from airflow_provider_fptsms.operators._sources import PhoneSource, phone_values
+from airflow_provider_fptsms.operators._sources import PhoneSource, numbered_phones
 from airflow_provider_fptsms.state import Creation
 
 if TYPE_CHECKING:
@@ -129,7 +128,7 @@ class FptCreateCampaignOperator(_FptOperator):
 
     def _quota(self, per_phone: int) -> tuple[int, dict[str, Any]]:
         from airflow_provider_fptsms.gateways.errors import InvalidInputError
-        from airflow_provider_fptsms.sms.phones import PhoneStats, clean
+        from airflow_provider_fptsms.sms.phones import PhoneStats, clean_numbered
 
         if self.quota is not None:
             if isinstance(self.quota, bool) or not isinstance(self.quota, int) or self.quota <= 0:
@@ -140,8 +139,8 @@ class FptCreateCampaignOperator(_FptOperator):
         if self.quota_margin < 0:
             raise InvalidInputError("quota_margin", self.quota_margin, "must be >= 0", "pass 0 or more")
         stats = PhoneStats()
-        with phone_values(self.phones, self.phone_column) as values:
-            for _ in clean(values, stats=stats):
+        with numbered_phones(self.phones, self.phone_column) as rows:
+            for _ in clean_numbered(rows, stats=stats):
                 pass
         if stats.unique == 0:
             raise InvalidInputError("phones", f"{stats.total} rows", "contain no valid phone", "check the audience")

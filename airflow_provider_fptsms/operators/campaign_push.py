@@ -18,7 +18,14 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from airflow_provider_fptsms.delivery import Outcome, chunk_landed, classify
 from airflow_provider_fptsms.gateways.errors import NetworkError, QuotaError, SmsError
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
-from airflow_provider_fptsms.operators._sources import PhoneSource, check_on_empty, count_rows, phone_values, when_empty
+from airflow_provider_fptsms.operators._rows import csv_line, default_path, duplicate_reason, invalid_reason, row_report
+from airflow_provider_fptsms.operators._sources import (
+    PhoneSource,
+    check_on_empty,
+    count_rows,
+    numbered_phones,
+    when_empty,
+)
 from airflow_provider_fptsms.state import Chunk, PushProgress
 
 if TYPE_CHECKING:
@@ -38,8 +45,12 @@ class FptPushCampaignOperator(_FptOperator):
     :param chunk_size: phones per ``push-brandname-ads`` call.
     :param row_range: ``(first, last)`` 1-based unique valid phones to push, for fan-out with dynamic
         task mapping (see :func:`chunk_ranges`); each range keeps its own progress record.
-    :param invalid_output: file (local or ObjectStoragePath) to write invalid rows to (row, reason;
-        never the number).
+    :param output_path: the per-row report (templated; local or ObjectStoragePath, ``.gz`` compressed):
+        every row of this push's range once, as ``pushed`` (chunk, BatchId), ``already_pushed`` (by an
+        earlier try), ``invalid`` (reason, next step), ``duplicate``, ``not_pushed`` or ``in_doubt`` (the
+        push failed: why). Phones masked. Default ``$AIRFLOW_HOME/fptsms/pushes/<dag>/<run>/<task>.csv``.
+    :param invalid_output: file (local or ObjectStoragePath) listing only the invalid rows of the whole
+        list (row, reason; never the number), for the team that fixes the source.
     :param chunk_attempts: tries per chunk within one task try. After a lost reply or a 5xx (the
         chunk may have landed) ``detail-ads`` decides first, so a flaky gateway costs seconds, not a
         task retry; other retryable errors are simply tried again.
@@ -49,7 +60,7 @@ class FptPushCampaignOperator(_FptOperator):
     :param progress_every: seconds between progress log lines.
     """
 
-    template_fields: Sequence[str] = ("campaign_code", "phones", "invalid_output", "state_path")
+    template_fields: Sequence[str] = ("campaign_code", "phones", "output_path", "invalid_output", "state_path")
 
     def __init__(
         self,
@@ -59,6 +70,7 @@ class FptPushCampaignOperator(_FptOperator):
         phone_column: str | int | None = None,
         chunk_size: int = 1000,
         row_range: tuple[int, int] | None = None,
+        output_path: str | None = None,
         invalid_output: str | None = None,
         progress_every: float = 10.0,
         chunk_attempts: int = 3,
@@ -74,6 +86,7 @@ class FptPushCampaignOperator(_FptOperator):
         self.phone_column = phone_column
         self.chunk_size = chunk_size
         self.row_range = tuple(row_range) if row_range else None
+        self.output_path = output_path
         self.invalid_output = invalid_output
         self.progress_every = progress_every
         self._rows: int | None = None  # the source's raw rows, counted once per try (progress, ETA)
@@ -145,43 +158,67 @@ class FptPushCampaignOperator(_FptOperator):
         return landed
 
     def _push(self, context: Context, record: PushProgress, owner: str) -> dict[str, Any]:
-        from airflow_provider_fptsms.sms.phones import PhoneStats, clean
+        from airflow_provider_fptsms.gateways.errors import mask_phone
+        from airflow_provider_fptsms.sms.phones import PhoneStats, clean_numbered
 
         stats = PhoneStats()
         first, last = self.row_range or (1, None)
         already = record.pushed_rows
+        earlier = _EarlierChunks(record)
         expected_rows = self._rows
         started, last_log, sent_now = time.monotonic(), time.monotonic(), 0
         segments = (record.chunks[0].messages // record.chunks[0].rows) if record.chunks else None
         chunk: list[str] = []
+        pending: list[Any] = []  # the open chunk's rows (row numbers) and the skipped rows between them, in order
         chunk_first = 0
         unique_index = 0
-        with phone_values(self.phones, self.phone_column) as values, self._invalid_writer() as invalid:
-            for result in clean(values, stats=stats):
-                if result.phone is None:
-                    invalid(result.row, result.reason or "")
-                    continue
-                if result.duplicate:
+        stopped: Exception | None = None  # the push failed: the rest of the list is accounted, then it is raised
+        target = self.output_path or default_path(context, "pushes")
+        with (
+            numbered_phones(self.phones, self.phone_column) as rows,
+            self._invalid_writer() as invalid,
+            row_report(target, PUSH_REPORT_FIELDS) as report,
+        ):
+            for result in clean_numbered(rows, stats=stats):
+                if result.phone is None or result.duplicate:
+                    if result.phone is None:
+                        invalid(result.row, result.reason or "")
+                    owner_index = max(unique_index, 1)  # a row that is not pushed belongs to the range before it
+                    if owner_index >= first and (last is None or owner_index <= last):
+                        line = _skipped_line(result)
+                        if chunk:
+                            pending.append(line)  # after the open chunk's rows: the report keeps the file's order
+                        else:
+                            report.write(line)
                     continue
                 unique_index += 1
                 if unique_index < first or (last is not None and unique_index > last):
                     continue
                 position = unique_index - first + 1  # 1-based within this range
-                if position <= already:
-                    continue  # acknowledged by an earlier try
+                if position <= already:  # acknowledged by an earlier try
+                    number, batch_id = earlier.at(position)
+                    report.write(csv_line(result.row, mask_phone(result.phone), "already_pushed", "", number, batch_id))
+                    continue
+                if stopped is not None:
+                    report.write(csv_line(result.row, mask_phone(result.phone), "not_pushed", STOPPED, "", ""))
+                    continue
                 if not chunk:
                     chunk_first = position
                 chunk.append(result.phone)
+                pending.append(result.row)
                 if len(chunk) == self.chunk_size:
-                    segments = self._push_chunk(record, owner, chunk, chunk_first, segments)
-                    sent_now += len(chunk)
-                    chunk = []
+                    segments, stopped = self._flush(record, owner, chunk, pending, chunk_first, segments, report)
+                    sent_now += 0 if stopped else len(chunk)
+                    chunk, pending = [], []
                     if time.monotonic() - last_log >= self.progress_every:
                         last_log = time.monotonic()
                         self._progress(record, sent_now, started, expected_rows)
-            if chunk:
-                self._push_chunk(record, owner, chunk, chunk_first, segments)
-                sent_now += len(chunk)
+            if chunk and stopped is None:
+                segments, stopped = self._flush(record, owner, chunk, pending, chunk_first, segments, report)
+                sent_now += 0 if stopped else len(chunk)
+        if stopped is not None:
+            self.log.info("Every row of this push and its status: %s", target)
+            raise stopped
         self._progress(record, sent_now, started, expected_rows)
         if stats.total == 0:
             when_empty(self.on_empty, self.phones)
@@ -193,6 +230,7 @@ class FptPushCampaignOperator(_FptOperator):
             "remain_quota": record.remain_quota,
             "phones": stats.as_dict(),
             "invalid_output": self.invalid_output if stats.invalid else None,
+            "output_path": target,
         }
         if sent_now == 0 and record.pushed_rows:
             summary["already_done"] = True
@@ -203,6 +241,37 @@ class FptPushCampaignOperator(_FptOperator):
             )
         self.log.info("Push done: %s", summary)
         return summary
+
+    def _flush(
+        self,
+        record: PushProgress,
+        owner: str,
+        phones: list[str],
+        pending: list[Any],
+        first_row: int,
+        segments: int | None,
+        report: Any,
+    ) -> tuple[int | None, Exception | None]:
+        """Push one chunk and report its rows in order, with the skipped rows between them: ``pushed`` with
+        the chunk's number and BatchId, or, if it failed, ``in_doubt`` (the reply was lost: a retry asks
+        detail-ads first) or ``not_pushed`` with the reason."""
+        from airflow_provider_fptsms.gateways.errors import mask_phones
+
+        error: Exception | None = None
+        try:
+            segments = self._push_chunk(record, owner, phones, first_row, segments)
+        except Exception as failure:  # reported row by row, raised once the rest of the list is accounted for
+            error = failure
+        if error is None:
+            tail = csv_line("", "pushed", "", len(record.chunks), record.chunks[-1].batch_id)
+        elif record.in_flight is not None:
+            tail = csv_line("", "in_doubt", IN_DOUBT, "", "")
+        else:
+            tail = csv_line("", "not_pushed", f"not pushed: {error}", "", "")
+        masked = iter(mask_phones(phones))
+        # a chunk's rows are numbers with a masked phone: no cell needs quoting, so one f-string each
+        report.write("".join(f"{line},{next(masked)}{tail}" if isinstance(line, int) else line for line in pending))
+        return segments, error
 
     def _push_chunk(
         self, record: PushProgress, owner: str, phones: list[str], first_row: int, segments: int | None
@@ -302,6 +371,40 @@ def chunk_label(index: int, planned: int | None) -> str:
 def chunks_done(done: int, planned: int | None) -> str:
     """``3 of ~12 chunks`` for the progress line (the plain count once the estimate is passed)."""
     return f"{done} of ~{planned} chunks" if planned is not None and done <= planned else f"{done} chunks"
+
+
+#: the columns of a push's per-row report (``output_path``)
+PUSH_REPORT_FIELDS = ("row", "phone", "status", "error", "chunk", "batch_id")
+STOPPED = "not pushed: the push stopped at an earlier chunk (see the task error); a retry continues from there"
+IN_DOUBT = (
+    "in doubt: the chunk's reply was lost; a retry reads detail-ads Total before pushing it again, so it is "
+    "never pushed twice"
+)
+
+
+def _skipped_line(result: Any) -> str:
+    """The report line of a row that is not pushed: invalid (why, what to do) or a repeated phone."""
+    from airflow_provider_fptsms.gateways.errors import mask_phone
+
+    if result.phone is None:
+        return csv_line(
+            result.row, mask_phone(str(result.raw).strip()), "invalid", invalid_reason(result.reason or ""), "", ""
+        )
+    return csv_line(result.row, mask_phone(result.phone), "duplicate", duplicate_reason(None), "", "")
+
+
+class _EarlierChunks:
+    """Which acknowledged chunk (1-based number, BatchId) holds a position of this range: earlier tries'
+    chunks are contiguous and in order, and positions are asked in increasing order."""
+
+    def __init__(self, record: PushProgress) -> None:
+        self.chunks = record.chunks
+        self.index = 0
+
+    def at(self, position: int) -> tuple[int, str]:
+        while position >= self.chunks[self.index].first_row + self.chunks[self.index].rows:
+            self.index += 1
+        return self.index + 1, self.chunks[self.index].batch_id
 
 
 class _InvalidRows:

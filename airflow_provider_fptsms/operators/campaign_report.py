@@ -9,8 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowException
-
+from airflow_provider_fptsms._compat import AirflowException
 from airflow_provider_fptsms.operators._fpt import _FptOperator
 
 if TYPE_CHECKING:

@@ -18,13 +18,12 @@ Safety, in the order it happens (the rules themselves live in :mod:`airflow_prov
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
-import os
+import heapq
 import string
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
@@ -41,6 +40,7 @@ from airflow_provider_fptsms.delivery import (
 )
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 from airflow_provider_fptsms.idempotency import operation_key_for
+from airflow_provider_fptsms.operators._rows import default_path, duplicate_reason, invalid_reason, row_report
 from airflow_provider_fptsms.operators._sources import (
     PhoneSource,
     check_on_empty,
@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 FailOn = str | float
 #: invalid rows listed by row number in the dry run and its XCom (the counts cover them all)
 MAX_LISTED_INVALID = 20
+#: rendered texts checked for what makes them cost more parts (emoji, UCS-2), in the dry run and the log
+TEXT_WARNING_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ class _BulkSmsOperator(BaseOperator):
         self.on_empty = on_empty
         check_on_empty(on_empty)
         self.mask_message = mask_message
-        self._invalid_rows: list[tuple[int, str, str]] = []  # (row, reason, masked value): the first invalid rows
+        self._skipped: list[dict[str, Any]] = []  # report rows of the rows not sent (invalid, duplicate)
         self.resend_in_doubt = resend_in_doubt
         self.row_range = tuple(row_range) if row_range else None
         self.phones = phones
@@ -189,18 +191,19 @@ class _BulkSmsOperator(BaseOperator):
     # ------------------------------------------------------------------ preparation (no I/O to the gateway)
 
     def prepare(self, context: Context) -> tuple[list[Recipient], dict[str, Any]]:
-        from airflow_provider_fptsms.sms.phones import PhoneSet, normalise
+        """Every row of the source (in ``row_range``) checked and rendered; nothing sent, nothing refused
+        yet. Rows that will not be sent are kept in :attr:`_skipped` as report rows."""
+        from airflow_provider_fptsms.sms.phones import normalise
         from airflow_provider_fptsms.sms.text import check_message, strip_accents
 
         if not isinstance(self.message, str) or not self.message.strip():
             raise InvalidInputError("message", self.message, "is empty", "write the message text")
         fields = placeholders(self.message)
         operation = operation_key_for(context, self.idempotency_key)
-        self._invalid_rows = []
+        self._skipped = []
         recipients: list[Recipient] = []
         invalid: Counter[str] = Counter()
-        duplicates = 0
-        seen = PhoneSet()
+        first_row: dict[int, int] = {}  # phone -> the row that has it first (a send's list fits in memory)
         with recipient_rows(self.phones, self.phone_column) as rows:
             first, last = self.row_range or (1, None)
             for row, raw, variables in rows:
@@ -219,66 +222,76 @@ class _BulkSmsOperator(BaseOperator):
                 except InvalidInputError as error:
                     reason = error.description.split(": ", 1)[-1]
                     invalid[reason] += 1
-                    if len(self._invalid_rows) < MAX_LISTED_INVALID:
-                        self._invalid_rows.append((row, reason, mask_phone(str(raw).strip())))
+                    self._skipped.append(_skipped_row(row, mask_phone(str(raw).strip()), "invalid", reason))
                     continue
-                if not seen.add(int(phone)):
-                    duplicates += 1
+                seen = first_row.setdefault(int(phone), row)
+                if seen != row:
+                    self._skipped.append(_skipped_row(row, mask_phone(phone), "duplicate", duplicate_reason(seen)))
                     continue
                 text = self.message.format_map(variables) if fields else self.message
                 if self.strip_accents:
                     text = strip_accents(text)
                 info = check_message(text, field=f"message (row {row})", max_segments=self.max_segments)
                 recipients.append(Recipient(row, phone, text, recipient_key(operation, phone), info.segments))
+        duplicates = sum(1 for r in self._skipped if r["status"] == "duplicate")
         stats = {
-            "rows": len(recipients) + sum(invalid.values()) + duplicates,
+            "rows": len(recipients) + len(self._skipped),
             "valid": len(recipients),
             "invalid": sum(invalid.values()),
             "invalid_by_reason": dict(invalid),
             "duplicates": duplicates,
             "segments": sum(r.segments for r in recipients),
         }
-        if not recipients and stats["rows"]:
-            raise InvalidInputError(
-                "phones",
-                f"{stats['rows']} rows",
-                "contain no valid recipient",
-                f"check the list (invalid: {dict(invalid)})",
+        return recipients, stats
+
+    def refusal(self, recipients: list[Recipient], stats: dict[str, Any], where: str) -> InvalidInputError | None:
+        """The fail policy applied to invalid rows, before the first send (a task failing after it sent
+        could never succeed); ``where`` says where the user finds the rows."""
+        invalid, rows = stats["invalid"], stats["rows"]
+        by_reason = stats["invalid_by_reason"]
+        if not recipients:
+            return InvalidInputError(
+                "phones", f"{rows} rows", "contain no valid recipient", f"check the list ({by_reason}; {where})"
             )
         if invalid and self.fail_on == "any":
-            raise InvalidInputError(
+            return InvalidInputError(
                 "phones",
-                f"{stats['invalid']} of {stats['rows']} rows",
-                f"are invalid ({dict(invalid)})",
-                "fix or remove them, or pass fail_on='all' / a ratio to send to the valid ones",
+                f"{invalid} of {rows} rows",
+                f"are invalid ({by_reason})",
+                f"fix or remove them ({where}), or pass fail_on='all' / a ratio to send to the valid ones",
             )
-        bad_rows = sum(invalid.values())
-        if isinstance(self.fail_on, float) and bad_rows / (len(recipients) + bad_rows + duplicates) > self.fail_on:
-            raise InvalidInputError(  # before sending: a task failing after it sent could never succeed
+        if isinstance(self.fail_on, float) and invalid / rows > self.fail_on:
+            return InvalidInputError(
                 "phones",
-                f"{bad_rows} of {stats['rows']} rows",
-                f"are invalid ({dict(invalid)}), above fail_on={self.fail_on:.1%}",
-                "fix or remove them, or raise fail_on",
+                f"{invalid} of {rows} rows",
+                f"are invalid ({by_reason}), above fail_on={self.fail_on:.1%}",
+                f"fix or remove them ({where}), or raise fail_on",
             )
-        return recipients, stats
+        return None
 
     def preview(self, recipients: list[Recipient], stats: dict[str, Any]) -> dict[str, Any]:
         """The dry run's report: recipients, the invalid rows and why, one rendered message, the cost."""
-        from airflow_provider_fptsms.sms.text import encoding
+        from airflow_provider_fptsms.sms.text import describe
 
-        lines = [f"{'row':>6}  {'phone':<14} {'segments':>8}  {'encoding':<8} chars"]
+        lines = [f"{'row':>6}  {'phone':<14} {'segments':>8}  {'encoding':<8} {'units':>5}"]
         for r in recipients[:10]:
-            lines.append(f"{r.row:>6}  {mask_phone(r.phone):<14} {r.segments:>8}  {encoding(r.text):<8} {len(r.text)}")
+            info = describe(r.text)
+            lines.append(f"{r.row:>6}  {mask_phone(r.phone):<14} {r.segments:>8}  {info.encoding:<8} {info.units:>5}")
         if len(recipients) > 10:
             lines.append(f"... and {len(recipients) - 10} more")
-        if self._invalid_rows:
+        listed = [r for r in self._skipped if r["status"] == "invalid"][:MAX_LISTED_INVALID]
+        if listed:
             lines.append(f"Invalid rows ({stats['invalid']}; not sent):")
-            lines += [f"{row:>6}  {shown:<14} {reason}" for row, reason, shown in self._invalid_rows]
-            if stats["invalid"] > len(self._invalid_rows):
-                lines.append(f"... and {stats['invalid'] - len(self._invalid_rows)} more")
-        sample = recipients[0]
-        shown_text = "*** (mask_message=True)" if self.mask_message else sample.text
-        lines.append(f"Sample message (row {sample.row}, {sample.segments} SMS part(s)): {shown_text}")
+            lines += [f"{r['row']:>6}  {r['phone']:<14} {r['error']}" for r in listed]
+            if stats["invalid"] > len(listed):
+                lines.append(f"... and {stats['invalid'] - len(listed)} more")
+        if stats["duplicates"]:
+            lines.append(f"Duplicate rows ({stats['duplicates']}): the same phone as an earlier row, sent once")
+        if recipients:
+            sample = recipients[0]
+            shown_text = "*** (mask_message=True)" if self.mask_message else sample.text
+            lines.append(f"Sample message (row {sample.row}, {sample.segments} SMS part(s)): {shown_text}")
+        lines += self._text_warnings(recipients)
         cost = None if self.price_per_message is None else stats["segments"] * self.price_per_message
         lines.append(
             f"Estimated cost: {cost:,.0f} ({stats['segments']} SMS parts x {self.price_per_message:g})"
@@ -291,8 +304,20 @@ class _BulkSmsOperator(BaseOperator):
             stats["segments"],
             "\n".join(lines),
         )
-        listed = [{"row": row, "reason": reason, "phone": shown} for row, reason, shown in self._invalid_rows]
-        return {"dry_run": True, **stats, "estimated_cost": cost, "invalid_rows": listed}
+        shown = [{"row": r["row"], "reason": r["error"], "phone": r["phone"]} for r in listed]
+        return {"dry_run": True, **stats, "estimated_cost": cost, "invalid_rows": shown}
+
+    def _text_warnings(self, recipients: list[Recipient]) -> list[str]:
+        """What the texts cost more than their length suggests (UCS-2, emoji, two-unit characters): the
+        first row of each kind, from the first :data:`TEXT_WARNING_ROWS` texts (a template's rows differ
+        only in their variables)."""
+        from airflow_provider_fptsms.sms.text import text_warnings
+
+        first: dict[str, str] = {}
+        for r in recipients[:TEXT_WARNING_ROWS]:
+            for kind, words in text_warnings(r.text):
+                first.setdefault(kind, f"Message cost (row {r.row}): {words}")
+        return list(first.values())
 
     # ------------------------------------------------------------------ sending
 
@@ -310,12 +335,24 @@ class _BulkSmsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         recipients, stats = self.prepare(context)
         self.check_connection()
-        if not recipients:  # no data row at all (an invalid-only source failed in prepare)
+        if not stats["rows"]:  # no data row at all
             when_empty(self.on_empty, self.phones)
             self.log.warning("phones is empty: nothing to send (on_empty='succeed')")
             return {"gateway": self.gateway, "recipients": 0, "sent": 0, "empty": True, **stats}
         if self._dry_run:
-            return self.preview(recipients, stats)
+            preview = self.preview(recipients, stats)
+            refused = self.refusal(recipients, stats, "listed above")
+            if refused is not None:
+                raise refused  # what the real run would say, after the preview that shows the rows
+            return preview
+        target = self.output_path or default_path(context, "sends")
+        refused = self.refusal(recipients, stats, f"every row and its status in {target}")
+        if refused is not None:
+            not_sent = {"status": "not_sent", "error": f"not sent: {refused.description}"}
+            self._write(target, self._report(recipients, dict.fromkeys(self._keys(recipients), not_sent)))
+            raise refused
+        for warning in self._text_warnings(recipients):
+            self.log.warning("%s", warning)
         operation = operation_key_for(context, self.idempotency_key)
         journal = SendJournal(StateStore(self.state_path), operation)
         records = journal.recall()
@@ -356,13 +393,22 @@ class _BulkSmsOperator(BaseOperator):
                 status = "already_sent" if record.state is State.ACCEPTED else record.result.get("status", "failed")
                 by_key[r.request_id] = {**record.result, "status": status}
             elif steps[r.request_id] is Step.HOLD or r.request_id in delivery.held:
-                by_key[r.request_id] = {"status": "in_doubt", "error_code": "in_doubt"}
+                by_key[r.request_id] = {"status": "in_doubt", "error_code": "in_doubt", "error": IN_DOUBT}
         by_key.update((result.request_id or "", result.as_dict()) for result in fresh)
-        results = [self._row(r, by_key.get(r.request_id)) for r in recipients]
-        summary = self._summary(results, stats, self._write(context, results))
+        report = self._report(recipients, by_key)
+        summary = self._summary(report, stats, self._write(target, report))
         summary["idempotency_key"] = operation
         self._apply_fail_policy(summary)
         return summary
+
+    @staticmethod
+    def _keys(recipients: list[Recipient]) -> list[str]:
+        return [r.request_id for r in recipients]
+
+    def _report(self, recipients: list[Recipient], by_key: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """One row per input row, in row order: the recipients' outcomes and the rows that were never sent."""
+        sent = (self._row(r, by_key.get(r.request_id)) for r in recipients)
+        return list(heapq.merge(sent, self._skipped, key=itemgetter("row")))
 
     @staticmethod
     def _row(recipient: Recipient, result: dict[str, Any] | None) -> dict[str, Any]:
@@ -379,33 +425,21 @@ class _BulkSmsOperator(BaseOperator):
             "segments": recipient.segments,
         }
 
-    def _write(self, context: Context, results: list[dict[str, Any]]) -> str:
-        from airflow.sdk import ObjectStoragePath
+    @staticmethod
+    def _write(target: str, report: list[dict[str, Any]]) -> str:
+        import csv
 
-        ti = context["ti"]
-        home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
-        suffix = "" if ti.map_index in (-1, None) else f"_{ti.map_index}"
-        target = ObjectStoragePath(
-            self.output_path or f"{home}/fptsms/sends/{ti.dag_id}/{_safe(ti.run_id)}/{ti.task_id}{suffix}.csv"
-        )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(results[0]))
-        writer.writeheader()
-        writer.writerows(results)
-        target.write_text(out.getvalue())
-        return str(target)
+        with row_report(target, REPORT_FIELDS) as handle:
+            csv.writer(handle).writerows([row[name] for name in REPORT_FIELDS] for row in report)
+        return target
 
-    def _summary(self, results: list[dict[str, Any]], stats: dict[str, Any], path: str) -> dict[str, Any]:
-        statuses = Counter(r["status"] for r in results)
-        failed = Counter(str(r["error_code"]) for r in results if r["status"] == "failed")
-        if failed:
-            code, count = failed.most_common(1)[0]
-            example = next(r["error"] for r in results if r["status"] == "failed" and str(r["error_code"]) == code)
-            self._worst_failure = f"most often {code} ({count}x): {example}" if example else f"most often {code}"
+    def _summary(self, report: list[dict[str, Any]], stats: dict[str, Any], path: str) -> dict[str, Any]:
+        statuses = Counter(r["status"] for r in report)
+        failed = Counter(str(r["error_code"]) for r in report if r["status"] == "failed")
+        self._worst_failure = _top_failures(report, failed)
         summary = {
             "gateway": self.gateway,
-            "recipients": len(results),
+            "recipients": stats["valid"],
             "sent": statuses["sent"],
             "already_sent": statuses["already_sent"],
             "failed": statuses["failed"],
@@ -442,7 +476,7 @@ class _BulkSmsOperator(BaseOperator):
         bad = summary["failed"] + summary["invalid"]
         total = summary["recipients"] + summary["invalid"]
         why = f" — {self._worst_failure}" if summary["failed"] else ""
-        where = f"; per-recipient errors in {summary['output_path']}. A retry sends only the missing ones."
+        where = f"; every row and its status in {summary['output_path']}. A retry sends only the missing ones."
         if self.fail_on == "any" and bad:
             raise AirflowException(f"{bad} of {total} recipients failed ({summary['failed_by_code']}){why}{where}")
         if self.fail_on == "all" and summary["sent"] + summary["already_sent"] == 0:
@@ -453,6 +487,30 @@ class _BulkSmsOperator(BaseOperator):
             )
 
 
+#: the columns of a send's per-row report (``output_path``)
+REPORT_FIELDS = ("row", "phone", "status", "message_id", "telco", "error_code", "error", "request_id", "segments")
+IN_DOUBT = (
+    "may have been accepted but the reply was lost, too long ago for a repeat to be recognised: not sent again. "
+    "Next step: check the delivery reports or the portal; resend_in_doubt=True sends it anyway"
+)
+
+
+def _skipped_row(row: int, masked_phone: str, status: str, reason: str) -> dict[str, Any]:
+    """A report row for an input row that is not sent: ``invalid`` (why, what to do) or ``duplicate``."""
+    error = invalid_reason(reason) if status == "invalid" else reason
+    return dict.fromkeys(REPORT_FIELDS, "") | {"row": row, "phone": masked_phone, "status": status, "error": error}
+
+
+def _top_failures(report: list[dict[str, Any]], failed: Counter[str], top: int = 3) -> str:
+    """``most often 6 (2x): <text>; then 1005 (1x): <text>``: the commonest failures with their meaning and
+    next step, for the fail policy's message."""
+    parts = []
+    for code, count in failed.most_common(top):
+        example = next(r["error"] for r in report if r["status"] == "failed" and str(r["error_code"]) == code)
+        parts.append(f"{code} ({count}x): {example}" if example else f"{code} ({count}x)")
+    return ("most often " + "; then ".join(parts)) if parts else ""
+
+
 def _check_fail_on(fail_on: FailOn) -> None:
     if fail_on in ("any", "all"):
         return
@@ -461,41 +519,39 @@ def _check_fail_on(fail_on: FailOn) -> None:
     raise InvalidInputError("fail_on", fail_on, "must be 'any', 'all' or a ratio in [0, 1)", "e.g. fail_on=0.05")
 
 
-def _safe(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
-
-
 class FptSendSmsOperator(_BulkSmsOperator):
     """Send CSKH messages through FPT SMS Brandname, concurrently and exactly once per recipient.
 
-    :param phones: list of phones, list of dicts (personalised), XCom, or a txt/CSV file (local or
-        ObjectStoragePath, ``.gz`` too). Works with ``.partial(...).expand(phones=chunks)``.
-    :param message: templated with Jinja (``{{ ds }}``) for the task, then ``{column}`` per recipient.
-    :param brandname: overrides the connection's brandname.
+    :param fpt_conn_id: a ``fptsms`` connection.
+    :param brandname: overrides the connection's brandname (templated).
     :param international: use FPT's international endpoint (numbers with country code).
-    :param dry_run: validate everything and log a preview table; send nothing.
+    :param phones: list of phones, list of dicts (personalised), XCom, or a txt/CSV file (local or
+        ObjectStoragePath, ``.gz`` too). Templated. Works with ``.partial(...).expand(phones=chunks)``.
+    :param message: templated with Jinja (``{{ ds }}``) for the task, then ``{column}`` per recipient.
+    :param phone_column: the phone's column in a CSV, or its key in dicts (default ``phone``).
+    :param dry_run: validate everything, log a preview (rows, invalid rows, a sample, the cost); send nothing.
     :param max_concurrency: messages in flight at once (use an Airflow ``pool`` to bound all workers).
+    :param output_path: the per-row report (templated; local or ObjectStoragePath, ``.gz`` compressed):
+        every input row once with its status and, if not sent, why; phones masked. Default
+        ``$AIRFLOW_HOME/fptsms/sends/<dag>/<run>/<task>.csv``.
     :param fail_on: ``"any"`` (default), ``"all"`` or a ratio of failed/invalid recipients that fails the task.
-    :param output_path: per-recipient results CSV (phones masked); default under ``$AIRFLOW_HOME/fptsms/sends``.
     :param strip_accents: send Vietnamese without accents (GSM-7: 160 characters per SMS instead of 70).
     :param max_segments: refuse messages longer than this many SMS parts (default 5).
+    :param price_per_message: cost of one SMS part, for the dry-run estimate.
+    :param state_path: where the send journal lives (templated; default ``$AIRFLOW_HOME/fptsms/state``;
+        ``s3://...`` on multi-worker deployments).
     :param row_range: ``(first, last)`` rows of the source to send, for fan-out with
         ``.partial(phones=path).expand(row_range=chunk_ranges(rows, per_task))`` (no phone in XCom).
     :param mask_message: register the rendered message with Airflow's secrets masker, so an OTP
         never shows in the Rendered tab or the logs.
-    :param resend_in_doubt: also send again messages whose earlier outcome is unknown and that FPT
-        would no longer recognise as repeats (more than 5 minutes ago); they may arrive twice.
+    :param resend_in_doubt: also send again messages whose earlier outcome is unknown and that the
+        gateway would no longer recognise as repeats; they may arrive twice.
     :param idempotency_key: the business operation this send is (templated). Default: dag, task,
         map index and logical date (the run id for runs without one), so a re-trigger or ``dags test``
         of the same date sends nothing again. A key such as ``"{{ ds }}-spring-promo"`` holds across
         runs and DAG versions. Each recipient's key is (this key, phone).
-    :param price_per_message: cost of one SMS part, for the dry-run estimate.
-    :param phone_column: the phone's column in a CSV, or its key in dicts (default ``phone``).
-    :param state_path: where the send journal lives (default ``$AIRFLOW_HOME/fptsms/state``; ``s3://...``
-        on multi-worker deployments).
     :param on_empty: a source with no data row at all: ``"fail"`` (default), ``"skip"`` the task, or
         ``"succeed"`` having sent nothing (a daily job on a day with nobody to message).
-    :param fpt_conn_id: a ``fptsms`` connection.
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "brandname")
@@ -508,9 +564,43 @@ class FptSendSmsOperator(_BulkSmsOperator):
         fpt_conn_id: str = "fptsms_default",
         brandname: str | None = None,
         international: bool = False,
+        phones: PhoneSource | Sequence[dict[str, Any]],
+        message: str,
+        phone_column: str | int | None = None,
+        dry_run: bool = False,
+        max_concurrency: int = 16,
+        output_path: str | None = None,
+        fail_on: FailOn = "any",
+        strip_accents: bool = False,
+        max_segments: int | None = 5,
+        price_per_message: float | None = None,
+        state_path: str | None = None,
+        row_range: tuple[int, int] | None = None,
+        mask_message: bool = False,
+        resend_in_doubt: bool = False,
+        idempotency_key: str | None = None,
+        on_empty: str = "fail",
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            phones=phones,
+            message=message,
+            phone_column=phone_column,
+            dry_run=dry_run,
+            max_concurrency=max_concurrency,
+            output_path=output_path,
+            fail_on=fail_on,
+            strip_accents=strip_accents,
+            max_segments=max_segments,
+            price_per_message=price_per_message,
+            state_path=state_path,
+            row_range=row_range,
+            mask_message=mask_message,
+            resend_in_doubt=resend_in_doubt,
+            idempotency_key=idempotency_key,
+            on_empty=on_empty,
+            **kwargs,
+        )
         self.fpt_conn_id = fpt_conn_id
         self.brandname = brandname
         self.international = international
@@ -542,17 +632,83 @@ class FiboSendSmsOperator(_BulkSmsOperator):
 
     The per-message key travels as ``smsGUID`` (a label). Fibo offers no evidence to settle a lost
     reply, so a message in doubt is never replayed automatically (``resend_in_doubt`` overrides).
-    All parameters are FptSendSmsOperator's, plus:
 
     :param fibo_conn_id: a ``fibosms`` connection.
-    :param sender_name: overrides the connection extra ``sender_name``.
+    :param sender_name: overrides the connection extra ``sender_name`` (templated).
+    :param phones: list of phones, list of dicts (personalised), XCom, or a txt/CSV file (local or
+        ObjectStoragePath, ``.gz`` too). Templated. Works with ``.partial(...).expand(phones=chunks)``.
+    :param message: templated with Jinja (``{{ ds }}``) for the task, then ``{column}`` per recipient.
+    :param phone_column: the phone's column in a CSV, or its key in dicts (default ``phone``).
+    :param dry_run: validate everything, log a preview (rows, invalid rows, a sample, the cost); send nothing.
+    :param max_concurrency: messages in flight at once (use an Airflow ``pool`` to bound all workers).
+    :param output_path: the per-row report (templated; local or ObjectStoragePath, ``.gz`` compressed):
+        every input row once with its status and, if not sent, why; phones masked. Default
+        ``$AIRFLOW_HOME/fptsms/sends/<dag>/<run>/<task>.csv``.
+    :param fail_on: ``"any"`` (default), ``"all"`` or a ratio of failed/invalid recipients that fails the task.
+    :param strip_accents: send Vietnamese without accents (GSM-7: 160 characters per SMS instead of 70).
+    :param max_segments: refuse messages longer than this many SMS parts (default 5).
+    :param price_per_message: cost of one SMS part, for the dry-run estimate.
+    :param state_path: where the send journal lives (templated; default ``$AIRFLOW_HOME/fptsms/state``;
+        ``s3://...`` on multi-worker deployments).
+    :param row_range: ``(first, last)`` rows of the source to send, for fan-out with
+        ``.partial(phones=path).expand(row_range=chunk_ranges(rows, per_task))`` (no phone in XCom).
+    :param mask_message: register the rendered message with Airflow's secrets masker, so an OTP
+        never shows in the Rendered tab or the logs.
+    :param resend_in_doubt: also send again messages whose earlier outcome is unknown and that the
+        gateway would no longer recognise as repeats; they may arrive twice.
+    :param idempotency_key: the business operation this send is (templated). Default: dag, task,
+        map index and logical date (the run id for runs without one), so a re-trigger or ``dags test``
+        of the same date sends nothing again. A key such as ``"{{ ds }}-spring-promo"`` holds across
+        runs and DAG versions. Each recipient's key is (this key, phone).
+    :param on_empty: a source with no data row at all: ``"fail"`` (default), ``"skip"`` the task, or
+        ``"succeed"`` having sent nothing (a daily job on a day with nobody to message).
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "sender_name")
     gateway = "Fibo"
 
-    def __init__(self, *, fibo_conn_id: str = "fibosms_default", sender_name: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        fibo_conn_id: str = "fibosms_default",
+        sender_name: str | None = None,
+        phones: PhoneSource | Sequence[dict[str, Any]],
+        message: str,
+        phone_column: str | int | None = None,
+        dry_run: bool = False,
+        max_concurrency: int = 16,
+        output_path: str | None = None,
+        fail_on: FailOn = "any",
+        strip_accents: bool = False,
+        max_segments: int | None = 5,
+        price_per_message: float | None = None,
+        state_path: str | None = None,
+        row_range: tuple[int, int] | None = None,
+        mask_message: bool = False,
+        resend_in_doubt: bool = False,
+        idempotency_key: str | None = None,
+        on_empty: str = "fail",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            phones=phones,
+            message=message,
+            phone_column=phone_column,
+            dry_run=dry_run,
+            max_concurrency=max_concurrency,
+            output_path=output_path,
+            fail_on=fail_on,
+            strip_accents=strip_accents,
+            max_segments=max_segments,
+            price_per_message=price_per_message,
+            state_path=state_path,
+            row_range=row_range,
+            mask_message=mask_message,
+            resend_in_doubt=resend_in_doubt,
+            idempotency_key=idempotency_key,
+            on_empty=on_empty,
+            **kwargs,
+        )
         self.fibo_conn_id = fibo_conn_id
         self.sender_name = sender_name
 

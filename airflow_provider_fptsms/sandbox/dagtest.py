@@ -88,8 +88,8 @@ class AirflowHome:
         Airflow 3): ``airflow dags test`` always sets one, so this calls ``DAG.test(logical_date=None)``."""
         script = (
             "import json, sys\n"
-            "from airflow.utils.cli import get_bagged_dag\n"
-            "dag = get_bagged_dag(bundle_names=None, dag_id=sys.argv[1])\n"
+            "from airflow_provider_fptsms._compat import bagged_dag\n"
+            "dag = bagged_dag(sys.argv[1])\n"
             "dag.test(logical_date=None, run_conf=json.loads(sys.argv[2]))\n"
         )
         result = subprocess.run(  # noqa: S603 - our own interpreter

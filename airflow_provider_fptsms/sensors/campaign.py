@@ -16,8 +16,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_fptsms._compat import AirflowException, AirflowFailException
 from airflow_provider_fptsms.links import FptCampaignLink
 from airflow_provider_fptsms.triggers.campaign import (
     FptCampaignStatusTrigger,

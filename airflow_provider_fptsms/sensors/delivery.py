@@ -18,10 +18,16 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 
+from airflow_provider_fptsms._compat import AirflowException, AirflowSensorTimeout, lines
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
 from airflow_provider_fptsms.triggers.delivery import FptDeliveryTrigger, dlr_message, dlrs_complete
+from airflow_provider_fptsms.triggers.fibo_delivery import (
+    FiboDeliveryTrigger,
+    read_summary,
+    status_message,
+    statuses_complete,
+)
 from airflow_provider_fptsms.webhook.store import DlrStore
 
 if TYPE_CHECKING:
@@ -30,46 +36,57 @@ if TYPE_CHECKING:
 ID_COLUMN = "message_id"
 
 
-def _id_of(item: object) -> str:
+def _id_of(item: object, column: str = ID_COLUMN) -> str:
     if isinstance(item, Mapping):  # a per-recipient result row: {"status": "sent", "message_id": ...}
-        item = item.get(ID_COLUMN)
+        if "status" in item and item["status"] not in ACCEPTED:
+            return ""
+        item = item.get(column)
     return "" if item is None else str(item).strip()
 
 
-def _ids_from_csv(source: Any) -> list[str]:
-    """The ``message_id`` column of a local or remote CSV (what the send operator writes)."""
+#: the statuses of a send's per-row report whose messages the gateway accepted (only those get a status)
+ACCEPTED = frozenset({"sent", "already_sent"})
+
+
+def _ids_from_csv(source: Any, column: str = ID_COLUMN, field: str = "message_ids") -> list[str]:
+    """The ``column`` of a local or remote CSV (the send operator's per-row report: only the rows the
+    gateway accepted, when it has a ``status`` column)."""
     from airflow.sdk import ObjectStoragePath
 
     path = source if isinstance(source, ObjectStoragePath) else ObjectStoragePath(str(source))
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            if ID_COLUMN not in (reader.fieldnames or ()):
+            reader = csv.DictReader(lines(handle))
+            names = reader.fieldnames or ()
+            if column not in names:
                 raise InvalidInputError(
-                    "message_ids",
+                    field,
                     str(path),
-                    f"the CSV has no {ID_COLUMN!r} column (columns: {list(reader.fieldnames or ())})",
-                    "pass the per-recipient results file written by the send, or a list of MessageIds",
+                    f"the CSV has no {column!r} column (columns: {list(names)})",
+                    "pass the per-row report written by the send, or a list of ids",
                 )
-            return [_id_of(row.get(ID_COLUMN)) for row in reader]
+            rows = (row for row in reader if "status" not in names or row.get("status") in ACCEPTED)
+            return [_id_of(row.get(column)) for row in rows]
     except FileNotFoundError:
-        raise InvalidInputError("message_ids", str(path), "file not found", "check the path and its template") from None
+        raise InvalidInputError(field, str(path), "file not found", "check the path and its template") from None
 
 
-def resolve_message_ids(value: Any) -> list[str]:
-    """A list (ids or result rows), its rendered text, or a CSV path -> unique non-empty ids, in order."""
+def resolve_message_ids(value: Any, column: str = ID_COLUMN, field: str = "message_ids") -> list[str]:
+    """A list (ids or result rows), its rendered text, or a CSV path -> unique non-empty ids, in order.
+
+    ``column`` is the id's key in result rows and CSVs (``request_id`` holds a Fibo send's smsGUID)."""
     if isinstance(value, str) and value.strip().startswith("["):
         try:  # an XCom list rendered by Jinja as text
             value = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError):
-            raise InvalidInputError("message_ids", value[:40], "is neither a list nor a file path") from None
+            raise InvalidInputError(field, value[:40], "is neither a list nor a file path") from None
     if isinstance(value, (list, tuple)):
-        ids: Iterable[str] = (_id_of(item) for item in value)
+        ids: Iterable[str] = (_id_of(item, column) for item in value)
     elif isinstance(value, (str, os.PathLike)) or hasattr(value, "open"):
-        ids = _ids_from_csv(value)
+        ids = _ids_from_csv(value, column, field)
     else:
         raise InvalidInputError(
-            "message_ids", type(value).__name__, "must be a list of MessageIds or a CSV path", "pass a list or a path"
+            field, type(value).__name__, "must be a list of ids or a CSV path", "pass a list or a path"
         )
     return list(dict.fromkeys(i for i in ids if i))
 
@@ -173,3 +190,95 @@ class FptDeliverySensor(BaseSensorOperator):
                 "or raise timeout / set soft_fail=True to accept partial reports."
             )
         return self._report(summary)
+
+
+class FiboDeliverySensor(BaseSensorOperator):
+    """Succeed when every message of a Fibo send has a final status (``GetSMSStatus``, pulled by our
+    smsGUIDs); return the counts. The pull counterpart of :class:`FptDeliverySensor`.
+
+    :param sms_guids: (templated) the sends' smsGUIDs — a list (or the send's result rows), or a path
+        (str / ObjectStoragePath) to its per-row report, whose ``request_id`` column holds them (only
+        rows Fibo accepted count).
+    :param fibo_conn_id: a ``fibosms`` connection.
+    :param db_url: the DLR store where a deferred wait registers its GUIDs (keeps the trigger small);
+        None uses ``$FPTSMS_DLR_DB``, else ``sqlite:///$AIRFLOW_HOME/fptsms/dlr.db``. Not templated.
+    :param deferrable: wait in the triggerer (default); ``False`` pokes on the worker.
+    :param poll_interval: seconds between reads (default 60).
+    Default timeout 6 h; then the task fails with the counts so far (``soft_fail=True``: skipped).
+    Returns (XCom) ``{"total", "final", "delivered", "failed", "pending", "missing", "by_status"}``.
+    """
+
+    template_fields: Sequence[str] = ("sms_guids",)
+    ui_color = "#e4f7ff"
+
+    def __init__(
+        self,
+        *,
+        sms_guids: list[str] | str | Any,
+        fibo_conn_id: str = "fibosms_default",
+        db_url: str | None = None,
+        deferrable: bool = True,
+        poll_interval: float = 60.0,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", poll_interval)
+        kwargs.setdefault("timeout", 6 * 3600)
+        super().__init__(**kwargs)
+        self.sms_guids = sms_guids
+        self.fibo_conn_id = fibo_conn_id
+        self.db_url = db_url
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+
+    def _guids(self) -> list[str]:
+        return resolve_message_ids(self.sms_guids, column="request_id", field="sms_guids")
+
+    def _read(self, guids: list[str], next_check: float | None = None, *, deferring: bool = False) -> dict[str, Any]:
+        summary = read_summary(self.fibo_conn_id, guids)
+        self.log.info("%s", status_message(summary, next_check, deferring=deferring))
+        return summary
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        summary = self._read(self._guids(), self.poke_interval)
+        return PokeReturnValue(is_done=statuses_complete(summary), xcom_value=summary)
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        guids = self._guids()
+        summary = self._read(guids, deferring=True)
+        if statuses_complete(summary):
+            return summary
+        watch = _watch_key(context)
+        store = DlrStore(self.db_url)
+        try:
+            store.watch(watch, guids)
+        finally:
+            store.dispose()
+        self.defer(
+            trigger=FiboDeliveryTrigger(
+                watch=watch,
+                fibo_conn_id=self.fibo_conn_id,
+                db_url=self.db_url,
+                poll_interval=self.poll_interval,
+                deadline=time.time() + self.timeout,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + max(60.0, 2 * self.poll_interval)),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        status = event.get("status")
+        if status == "error":
+            raise AirflowException(event.get("message", "reading Fibo statuses failed"))
+        summary: dict[str, Any] = event.get("summary") or {}
+        if status == "deadline":
+            raise AirflowSensorTimeout(
+                f"Fibo statuses still not final after {self.timeout:.0f}s: "
+                f"{summary.get('final', 0)}/{summary.get('total', 0)} final "
+                f"({summary.get('pending', 0)} pending, {summary.get('missing', 0)} not known to Fibo). "
+                "Next step: check the messages in Fibo's portal, or raise timeout / set soft_fail=True "
+                "to accept partial statuses."
+            )
+        self.log.info("%s", status_message(summary))
+        return summary

@@ -17,8 +17,9 @@ from its first non-blank line(s), and both readers below follow it:
   header excluded, a skipped blank row keeping its number.
 
 :func:`read_audience` yields ``(row, raw phone, variables)`` (a personalised send needs every column);
-:func:`read_phones` yields the phone cells only, on a fast path without row numbers or dicts, because the
-push streams millions of rows through it.  Both stream: memory stays flat whatever the file's size.
+:func:`read_phones` yields the phone cells only, and :func:`read_numbered_phones` them with their row numbers,
+on a fast path without dicts, because the push streams millions of rows through it.  All three stream: memory
+stays flat whatever the file's size.
 
 Pure Python: no Airflow, no network (``sms/`` stays importable without Airflow; operators copy a remote
 file to a local one before calling in here).
@@ -37,7 +38,7 @@ from typing import IO, Any
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 
-__all__ = ["DELIMITERS", "AudienceRow", "Layout", "layout", "read_audience", "read_phones"]
+__all__ = ["DELIMITERS", "AudienceRow", "Layout", "layout", "read_audience", "read_numbered_phones", "read_phones"]
 
 #: The delimiters a table may use: Excel writes ``;`` in locales with a decimal comma, tabs as "Unicode text".
 DELIMITERS = (",", ";", "\t")
@@ -111,6 +112,18 @@ def read_phones(
             return (item[key] for item in source)
         _no_column_for_a_list(column)
         return iter(source)
+    return (value for _, value in read_numbered_phones(source, column, encoding))
+
+
+def read_numbered_phones(
+    source: str | os.PathLike[str] | Layout | list[Any] | tuple[Any, ...],
+    column: str | int | None = None,
+    encoding: str = "utf-8-sig",
+) -> Iterator[tuple[int, Any]]:
+    """``(row, phone value)``, numbered as :func:`read_audience` numbers rows, without building dicts: what
+    a per-row report of the push needs to name the same rows the send names."""
+    if isinstance(source, (list, tuple)):
+        return enumerate(read_phones(source, column), 1)
     plan = source if isinstance(source, Layout) else layout(source, column, encoding)
     if plan.delimiter is None:
         return _list_values(plan)
@@ -238,18 +251,7 @@ def _filled(cells: list[str]) -> bool:
     return any(cell.strip() for cell in cells)
 
 
-def _list_values(plan: Layout) -> Iterator[str]:
-    with _open_text(plan.path, plan.encoding) as handle:
-        try:
-            for line in handle:
-                value = line.strip()
-                if value:
-                    yield value
-        except UnicodeDecodeError:
-            raise _encoding_error(plan.encoding) from None
-
-
-def _list_rows(plan: Layout) -> Iterator[AudienceRow]:
+def _list_values(plan: Layout) -> Iterator[tuple[int, str]]:
     number = 0  # line numbers from the first non-blank line
     with _open_text(plan.path, plan.encoding) as handle:
         try:
@@ -257,11 +259,15 @@ def _list_rows(plan: Layout) -> Iterator[AudienceRow]:
                 value = line.strip()
                 if value:
                     number += 1
-                    yield number, value, {}
+                    yield number, value
                 elif number:
                     number += 1
         except UnicodeDecodeError:
             raise _encoding_error(plan.encoding) from None
+
+
+def _list_rows(plan: Layout) -> Iterator[AudienceRow]:
+    return ((number, value, {}) for number, value in _list_values(plan))
 
 
 def _first_row(rows: Iterator[list[str]]) -> list[str] | None:
@@ -272,7 +278,7 @@ def _first_row(rows: Iterator[list[str]]) -> list[str] | None:
     return None
 
 
-def _table_values(plan: Layout) -> Iterator[str]:
+def _table_values(plan: Layout) -> Iterator[tuple[int, str]]:
     index = plan.index
     with _open_text(plan.path, plan.encoding, newline="") as handle:
         try:
@@ -281,14 +287,15 @@ def _table_values(plan: Layout) -> Iterator[str]:
             if first is None:
                 return
             if not plan.has_header:
-                yield first[index].strip() if index < len(first) else ""
-            for cells in rows:  # the hot loop: one strip per row, the blank check only on an empty phone cell
+                yield 1, first[index].strip() if index < len(first) else ""
+            # the hot loop: one strip per row, the blank check only on an empty phone cell
+            for number, cells in enumerate(rows, 1 if plan.has_header else 2):
                 if index < len(cells):
                     value = cells[index].strip()
                     if value or _filled(cells):
-                        yield value  # an empty phone cell on a filled row is yielded ("" is reported "empty")
+                        yield number, value  # an empty phone cell on a filled row is yielded ("" is reported "empty")
                 elif _filled(cells):
-                    yield ""
+                    yield number, ""
         except UnicodeDecodeError:
             raise _encoding_error(plan.encoding) from None
 

@@ -43,6 +43,7 @@ __all__ = [
     "PhoneStats",
     "carrier",
     "clean",
+    "clean_numbered",
     "is_valid",
     "mask_phone",
     "normalise",
@@ -110,12 +111,16 @@ _SEPARATORS = str.maketrans("", "", " .-()\t\u00a0")
 
 
 class PhoneResult(NamedTuple):
-    """One input row's verdict: ``phone`` (normalised) or ``reason``, and whether it repeats an earlier row."""
+    """One input row's verdict: ``phone`` (normalised) or ``reason``, and whether it repeats an earlier row.
+
+    ``raw`` is the value as read (mask it before showing it: :func:`mask_phone`).
+    """
 
     row: int
     phone: str | None
     reason: str | None
     duplicate: bool
+    raw: object = None
 
 
 # tuple.__new__ builds a PhoneResult in C; the NamedTuple constructor is a Python call (~3x slower per row).
@@ -235,13 +240,25 @@ def clean(
     """Stream one :class:`PhoneResult` per input value (``row`` is 1-based), in input order.
 
     Memory stays flat for lists of millions: nothing is kept per row except, when ``dedupe`` is on, one
-    ``int`` per distinct valid number (a later copy is yielded with ``duplicate=True``).  Pass ``stats`` to
+    bit per distinct valid number (a later copy is yielded with ``duplicate=True``).  Pass ``stats`` to
     have its counters kept up to date as rows are yielded.
     """
+    return clean_numbered(enumerate(values, 1), international=international, dedupe=dedupe, stats=stats)
+
+
+def clean_numbered(
+    rows: Iterable[tuple[int, str]],
+    *,
+    international: bool = False,
+    dedupe: bool = True,
+    stats: PhoneStats | None = None,
+) -> Iterator[PhoneResult]:
+    """:func:`clean` for ``(row, value)`` pairs whose numbers the caller owns (a file's data rows, where a
+    skipped blank row keeps its number: see :func:`airflow_provider_fptsms.sms.audience.read_numbered_phones`)."""
     stats = PhoneStats() if stats is None else stats
     remember = PhoneSet().add
     fast, slow, new, result = _fast_vn, _slow, _new_result, PhoneResult  # locals: this loop runs per row
-    for row, raw in enumerate(values, 1):
+    for row, raw in rows:
         try:
             phone = fast(raw)
         except (AttributeError, TypeError):  # not a str (None, an int from a spreadsheet...): the slow path copes
@@ -253,16 +270,16 @@ def clean(
                 reason = reason or REASON_NOT_A_NUMBER
                 stats.invalid += 1
                 stats.by_reason[reason] = stats.by_reason.get(reason, 0) + 1
-                yield new(result, (row, None, reason, False))
+                yield new(result, (row, None, reason, False, raw))
                 continue
         stats.valid += 1
         if dedupe:
             key = int(phone)  # an int costs ~half the memory of the str, and E.164 digits never start with 0
             if not remember(key):
                 stats.duplicates += 1
-                yield new(result, (row, phone, None, True))
+                yield new(result, (row, phone, None, True, raw))
                 continue
-        yield new(result, (row, phone, None, False))
+        yield new(result, (row, phone, None, False, raw))
 
 
 def read_phones(

@@ -32,6 +32,7 @@ __all__ = [
     "qc_quota_per_phone",
     "segments",
     "strip_accents",
+    "text_warnings",
     "units",
 ]
 
@@ -217,6 +218,59 @@ def _shorten_hint(text: str, info: SegmentInfo, max_segments: int | None, max_ch
             )
         return "shorten the text (accents and emoji force UCS-2: 70 units per SMS, 67 per part)"
     return "shorten the text"
+
+
+def _label(char: str) -> str:
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'character').lower()}"
+
+
+def _is_emoji(char: str) -> bool:
+    return ord(char) > 0xFFFF or unicodedata.category(char) == "So"
+
+
+def text_warnings(text: str) -> list[tuple[str, str]]:
+    """``(kind, words)`` for what makes ``text`` cost more SMS parts than its length suggests: an emoji,
+    a character that forces UCS-2 (70 units per SMS instead of 160), one that takes two units.
+
+    The words name the character by code point and say what it costs; they never quote the text (it
+    may carry an OTP). Kinds: ``emoji``, ``ucs2``, ``two_units``.
+    """
+    coding = encoding(text)
+    info = describe(text)
+    found: list[tuple[str, str]] = []
+    if coding == "UCS-2":
+        forcing = [char for char in text if char not in _GSM7_ALL]
+        emoji = [char for char in forcing if _is_emoji(char)]
+        rest = "".join(char for char in text if not _is_emoji(char))
+        stripped = strip_accents(rest)
+        changes = ([f"without {'it' if len(emoji) == 1 else 'them'}"] if emoji else []) + (
+            ["with strip_accents=True"] if stripped != rest else []
+        )
+        after = describe(stripped)
+        cheaper = (
+            f"; {' and '.join(changes)}: {after.segments} SMS part(s), {after.encoding}"
+            if changes and (after.segments < info.segments or after.encoding != coding)
+            else ""
+        )
+        cost = f"{info.segments} SMS part(s), {info.units} units{cheaper}"
+        if emoji:
+            verb, each = ("forces", "it counts") if len(emoji) == 1 else ("force", "each counts")
+            found.append(("emoji", f"{len(emoji)} emoji ({_label(emoji[0])}) {verb} UCS-2, {each} 2 units: {cost}"))
+        else:
+            found.append(
+                ("ucs2", f"{_label(forcing[0])} forces UCS-2 (70 units per SMS, 67 per part, not 160/153): {cost}")
+            )
+    else:
+        doubled = [char for char in text if char in GSM7_EXTENSION]
+        if doubled:
+            found.append(
+                (
+                    "two_units",
+                    f"{len(doubled)} character(s) of the GSM-7 extension table ({_label(doubled[0])}) count 2 "
+                    f"septets each: {info.segments} SMS part(s), {info.units} septets",
+                )
+            )
+    return found
 
 
 def check_message(

@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_fptsms._compat import AirflowFailException
 from airflow_provider_fptsms.gateways import fibo, fpt
 from airflow_provider_fptsms.gateways.errors import (
     AuthError,
@@ -126,12 +126,12 @@ CASES: list[tuple[str, Case, type[BaseException]]] = [
     ("hook message too long for telco", lambda h, p: FptSmsHook().send_cskh(PHONE, "x" * 700), ContentError),
     ("hook unknown campaign", lambda h, p: FptSmsHook().campaign_status("nope"), InvalidRequestError),
     # --- Fibo hook
-    ("fibo bad phone", lambda h, p: FiboSmsHook().send_sms("123", "x"), InvalidInputError),
-    ("fibo unknown sender", lambda h, p: FiboSmsHook().send_sms(PHONE, "x", sender_name="NOPE"), BrandnameError),
-    ("fibo empty message", lambda h, p: FiboSmsHook().send_sms(PHONE, " "), InvalidInputError),
+    ("fibo bad phone", lambda h, p: FiboSmsHook().send_masked_sms("123", "x"), InvalidInputError),
+    ("fibo unknown sender", lambda h, p: FiboSmsHook().send_masked_sms(PHONE, "x", sender_name="NOPE"), BrandnameError),
+    ("fibo empty message", lambda h, p: FiboSmsHook().send_masked_sms(PHONE, " "), InvalidInputError),
     (
         "fibo no money",
-        lambda h, p: (h.admin.set_fibo_balance("CL0000000001", 0), FiboSmsHook().send_sms(PHONE, "x")),
+        lambda h, p: (h.admin.set_fibo_balance("CL0000000001", 0), FiboSmsHook().send_masked_sms(PHONE, "x")),
         QuotaError,
     ),
     # --- hostile or broken gateway replies

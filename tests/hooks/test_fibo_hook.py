@@ -26,7 +26,7 @@ def test_send_and_balance(fptsms_sandbox: SandboxHandle, fibo_conn: Any, service
     fibo_conn(extra={"service_path": service_path})
     hook = FiboSmsHook()
     assert hook.get_balance() == Decimal(1_000_000)
-    result = hook.send_sms("0912345678", "Cảnh báo: DAG lỗi")
+    result = hook.send_masked_sms("0912345678", "Cảnh báo: DAG lỗi")
     assert (result.status, result.phone, result.request_id) == ("sent", "84912***678", None)
     assert hook.get_balance() == Decimal(999_999)  # one UCS-2 segment at price 1
     requested = fptsms_sandbox.admin.requests()
@@ -36,19 +36,19 @@ def test_send_and_balance(fptsms_sandbox: SandboxHandle, fibo_conn: Any, service
 
 def test_status_totals(fptsms_sandbox: SandboxHandle) -> None:
     hook = FiboSmsHook()
-    hook.send_sms("0912345678", "a")
+    hook.send_masked_sms("0912345678", "a")
     totals = hook.status_totals()
     assert (totals.success, totals.failed, totals.pending) == (0, 0, 1)
 
 
 def test_errors_are_typed(fptsms_sandbox: SandboxHandle, fibo_conn: Any) -> None:
     hook = FiboSmsHook()
-    hook.send_sms("0912345678", "same")
+    hook.send_masked_sms("0912345678", "same")
     with pytest.raises(DuplicateMessageError):
-        hook.send_sms("0912345678", "same")
+        hook.send_masked_sms("0912345678", "same")
     fptsms_sandbox.admin.set_fibo_balance("CL0000000001", 0)
     with pytest.raises(QuotaError):
-        hook.send_sms("0912345678", "other")
+        hook.send_masked_sms("0912345678", "other")
     fibo_conn(password="wrong-fibo-pass")
     with pytest.raises(AuthError) as caught:
         FiboSmsHook().get_balance()
@@ -60,16 +60,16 @@ def test_a_lost_reply_is_never_replayed(fptsms_sandbox: SandboxHandle, guid: str
     """Fibo documents no duplicate detection for smsGUID: a repeat could reach the phone twice."""
     fptsms_sandbox.admin.set_faults(script=["lost_reply"], paths=["/Service.aspx/SendMaskedSMS"])
     with pytest.raises(NetworkError) as caught:
-        FiboSmsHook().send_sms("0912345678", "alert", sms_guid=guid)
+        FiboSmsHook().send_masked_sms("0912345678", "alert", sms_guid=guid)
     assert caught.value.request_sent and fptsms_sandbox.admin.summary()["total"] == 1
 
 
 def test_duplicate_content_is_a_refusal_even_with_the_same_guid(fptsms_sandbox: SandboxHandle) -> None:
     """Fibo's 6 says the phone holds this text; the smsGUID is a label, so it proves nothing about who sent it."""
     hook = FiboSmsHook()
-    assert hook.send_sms("0912345678", "alert", sms_guid="dag-run-1").status == "sent"
+    assert hook.send_masked_sms("0912345678", "alert", sms_guid="dag-run-1").status == "sent"
     with pytest.raises(DuplicateMessageError):
-        hook.send_sms("0912345678", "alert", sms_guid="dag-run-1")
+        hook.send_masked_sms("0912345678", "alert", sms_guid="dag-run-1")
     assert fptsms_sandbox.admin.summary()["total"] == 1
 
 
@@ -92,7 +92,7 @@ def test_wrong_connection_type_and_missing_sender(fibo_conn: Any) -> None:
         FiboSmsHook().get_balance()
     fibo_conn(extra={"sender_name": None})
     with pytest.raises(InvalidInputError, match="sender_name"):
-        FiboSmsHook().send_sms("0912345678", "x")
+        FiboSmsHook().send_masked_sms("0912345678", "x")
 
 
 def test_password_never_logged(

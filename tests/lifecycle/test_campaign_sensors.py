@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
+from airflow_provider_fptsms._compat import AirflowFailException, TaskDeferred
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 from airflow_provider_fptsms.sensors.campaign import FptCampaignApprovalSensor, FptCampaignSentSensor
 from airflow_provider_fptsms.triggers.campaign import FptCampaignReportTrigger, FptCampaignStatusTrigger

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from airflow.sdk.exceptions import TaskDeferred
 
+from airflow_provider_fptsms._compat import TaskDeferred
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 from airflow_provider_fptsms.sensors.campaign import FptCampaignApprovalSensor, FptCampaignSentSensor
 from airflow_provider_fptsms.triggers.campaign import FptCampaignStatusTrigger

@@ -36,7 +36,7 @@ def test_the_fail_policy_names_the_failure_and_the_rows_keep_its_text(
     text = str(caught.value)
     assert "100.0% of recipients failed, above fail_on=0.0%" in text
     assert "most often 6 (2x): FPT error 6:" in text and "Next step:" in text
-    assert f"per-recipient errors in {output}" in text
+    assert f"every row and its status in {output}" in text
     rows = list(csv.DictReader(output.open()))
     assert [(r["status"], r["error_code"]) for r in rows] == [("failed", "6"), ("failed", "6")]
     assert all(r["error"].startswith("FPT error 6:") and "Next step:" in r["error"] for r in rows)

@@ -13,6 +13,11 @@ from typing import Any, cast
 import pendulum
 import pytest
 
+# What campaign_dag imports, imported first: Airflow's logging set-up, run on first import, routes warnings
+# to logging and would hide them from pytest.warns.
+import airflow_provider_fptsms.notifications.sms
+import airflow_provider_fptsms.operators.campaign
+import airflow_provider_fptsms.sensors.campaign  # noqa: F401
 from airflow_provider_fptsms.spec import CampaignSpecDeprecationWarning, CampaignSpecError, campaign_dag, load_spec
 from airflow_provider_fptsms.spec_schema import SCHEMA, SCHEMA_ID, SCHEMA_VERSION, markdown_table
 
@@ -106,6 +111,32 @@ def test_dag_schedule_sets_the_dags_schedule_and_a_keyword_wins(tmp_path: Path) 
     assert campaign_dag(spec).schedule == "@daily"
     assert campaign_dag(spec, schedule="@weekly").schedule == "@weekly"
     assert campaign_dag(write(tmp_path, BASE + "send_at: next_valid\n")).schedule is None
+
+
+def test_a_fixed_name_on_a_recurring_schedule_is_refused_when_the_dag_is_parsed(tmp_path: Path) -> None:
+    fixed = BASE + 'send_at: next_valid\nname: tet-2027\ndag_schedule: "@daily"\n'
+    assert error_of(write(tmp_path, fixed)) == (
+        "invalid spec.yaml: name='tet-2027': is fixed, but the DAG runs again (@daily): FPT campaign names are "
+        "single-use, so every run after the first would fail. Next step: leave out name: (each run then derives "
+        "its own from its date), or template it with the run's date (name: 'tet-2027-{{ ds_nodash }}'), or run "
+        "the DAG once (dag_schedule: '@once')"
+    )
+    once = BASE + "send_at: next_valid\nname: tet-2027\n"
+    assert campaign_dag(write(tmp_path, once)).schedule is None  # triggered by hand: one run, one name
+    with pytest.raises(CampaignSpecError, match="runs again \\(0 9 \\* \\* 1\\)"):
+        campaign_dag(write(tmp_path, once), schedule="0 9 * * 1")  # the keyword's schedule counts too
+    templated = BASE + "send_at: next_valid\nname: 'tet-{{ ds_nodash }}'\ndag_schedule: '@daily'\n"
+    dag = campaign_dag(write(tmp_path, templated))
+    assert getattr(dag.get_task("create_campaign"), "campaign_name", None) == "tet-{{ ds_nodash }}"
+
+
+def test_a_fixed_send_time_on_a_recurring_schedule_is_refused(tmp_path: Path) -> None:
+    spec = BASE + "send_at: '2027-01-20 09:00'\ndag_schedule: '@weekly'\n"
+    assert error_of(write(tmp_path, spec)) == (
+        "invalid spec.yaml: send_at='2027-01-20 09:00': is one fixed moment, but the DAG runs again (@weekly): "
+        "every run after that moment would fail. Next step: write send_at: next_valid (each run sends at the "
+        "next valid slot), or run the DAG once (dag_schedule: '@once')"
+    )
 
 
 def test_a_send_time_under_dag_schedule(tmp_path: Path) -> None:

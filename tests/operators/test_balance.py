@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_fptsms._compat import AirflowFailException
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
 from airflow_provider_fptsms.operators.balance import FiboBalanceOperator, FiboBalanceSensor
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle

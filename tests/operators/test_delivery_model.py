@@ -18,8 +18,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_fptsms._compat import AirflowException
 from airflow_provider_fptsms.gateways.errors import GatewayUnreachableError
 from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 from airflow_provider_fptsms.operators.send import FptSendSmsOperator

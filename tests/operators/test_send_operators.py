@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_fptsms._compat import AirflowException
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
 from airflow_provider_fptsms.hooks.results import SendResult
 from airflow_provider_fptsms.operators.send import (
@@ -156,7 +156,7 @@ def test_placeholders() -> None:
 
 
 def test_rendering_masks_literal_phones_and_optionally_the_message() -> None:
-    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+    from tests.compat import redact
 
     operator = fpt(
         phones=["{{ params.phone }}"], message="Ma OTP {{ params.otp }} het han sau 5 phut", mask_message=True
@@ -227,7 +227,7 @@ def test_a_ratio_of_invalid_rows_and_the_connection_type_fail_before_any_send(fp
 
 
 def test_mask_message_also_masks_each_rows_variables() -> None:
-    from airflow.sdk._shared.secrets_masker.secrets_masker import redact
+    from tests.compat import redact
 
     rows = [{"phone": "0912000555", "otp": "482913"}, {"phone": "0912000556", "otp": "771204"}]
     fpt(phones=rows, message="Ma OTP {otp}", mask_message=True).render_template_fields({})

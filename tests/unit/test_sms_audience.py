@@ -1,4 +1,4 @@
-"""One audience reader: the send (recipient_rows) and the push (phone_values) read every file alike.
+"""One audience reader: the send (recipient_rows) and the push (numbered_phones) read every file alike.
 
 The parity tests import only ``operators._sources``, so they also run against the code before
 ``sms/audience.py`` existed (where the send split every CSV on commas and missed ``phone;name``).
@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
-from airflow_provider_fptsms.operators._sources import phone_values, recipient_rows
+from airflow_provider_fptsms.operators._sources import numbered_phones, recipient_rows
 
 PHONES = ["0912345678", "+84 987 654 321", "0901234567"]
 NAMES = ["An", "Bình", "Chi"]
@@ -39,8 +39,11 @@ def _send(source: Any, column: str | int | None = None) -> list[tuple[int, Any, 
 
 
 def _push(source: Any, column: str | int | None = None) -> list[Any]:
-    with phone_values(source, column) as values:
-        return list(values)
+    """The push's phone values; its row numbers must be the send's (both per-row reports name the same rows)."""
+    with numbered_phones(source, column) as numbered:
+        pairs = list(numbered)
+    assert [row for row, _ in pairs] == [row for row, _, _ in _send(source, column)]
+    return [value for _, value in pairs]
 
 
 FILES = {

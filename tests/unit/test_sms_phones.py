@@ -414,13 +414,13 @@ def test_clean_rows_dedupe_and_stats() -> None:
     stats = PhoneStats()
     results = list(clean(values, stats=stats))
     assert results == [
-        PhoneResult(1, "84912345678", None, False),
-        PhoneResult(2, "84912345678", None, True),
-        PhoneResult(3, None, REASON_LANDLINE, False),
-        PhoneResult(4, "84987654321", None, False),
-        PhoneResult(5, None, REASON_EMPTY, False),
-        PhoneResult(6, "84987654321", None, True),
-        PhoneResult(7, "84912345678", None, True),
+        PhoneResult(1, "84912345678", None, False, values[0]),
+        PhoneResult(2, "84912345678", None, True, values[1]),
+        PhoneResult(3, None, REASON_LANDLINE, False, values[2]),
+        PhoneResult(4, "84987654321", None, False, values[3]),
+        PhoneResult(5, None, REASON_EMPTY, False, values[4]),
+        PhoneResult(6, "84987654321", None, True, values[5]),
+        PhoneResult(7, "84912345678", None, True, values[6]),
     ]
     assert (stats.total, stats.valid, stats.invalid, stats.duplicates, stats.unique) == (7, 5, 2, 3, 2)
     assert stats.by_reason == {REASON_LANDLINE: 1, REASON_EMPTY: 1}
@@ -473,7 +473,13 @@ def test_phone_result_is_frozen() -> None:
     result = next(clean(["0912345678"]))
     with pytest.raises(AttributeError):
         result.phone = "x"  # type: ignore[misc]
-    assert result._asdict() == {"row": 1, "phone": "84912345678", "reason": None, "duplicate": False}
+    assert result._asdict() == {
+        "row": 1,
+        "phone": "84912345678",
+        "reason": None,
+        "duplicate": False,
+        "raw": "0912345678",
+    }
 
 
 def test_clean_accepts_non_string_cells() -> None:

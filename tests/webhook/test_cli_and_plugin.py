@@ -12,12 +12,17 @@ from pathlib import Path
 import httpx
 import pytest
 import requests
-import tomllib
 from fastapi import FastAPI
 
 from airflow_provider_fptsms.webhook.cli import main, parser, read_key
 from airflow_provider_fptsms.webhook.store import DlrStore
+from tests.compat import discovered_plugins, fastapi_apps, forget_plugins
 from tests.webhook.conftest import KEY
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the dev extra's tomli
+    import tomli as tomllib
 
 READY = re.compile(r"fptsms-dlr-receiver listening on (\S+)")
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,15 +116,10 @@ def plugin_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     Under pytest the repository root is on ``sys.path``, so the source tree's ``*.egg-info`` (left by
     the editable install) would list our entry point a second time; an installed Airflow never sees it.
     """
-    from airflow import plugins_manager
-    from airflow._shared.module_loading import _get_grouped_entry_points
-
     from airflow_provider_fptsms.plugins import dlr_app
 
     def clear() -> None:
-        _get_grouped_entry_points.cache_clear()
-        plugins_manager._get_plugins.cache_clear()
-        plugins_manager.get_fastapi_plugins.cache_clear()
+        forget_plugins()
         dlr_app.reset()
 
     monkeypatch.setattr(sys, "path", [p for p in sys.path if Path(p or ".").resolve() != ROOT])
@@ -134,15 +134,13 @@ def plugin_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 async def test_airflow_mounts_the_plugin_and_it_refuses_without_a_key(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from airflow import plugins_manager
     from airflow.api_fastapi.app import init_plugins
 
     from airflow_provider_fptsms.plugins import FptSmsPlugin, dlr_app
 
-    plugins, errors = plugins_manager._get_plugins()
+    plugins, errors = discovered_plugins()
     assert "fptsms" in [p.name for p in plugins] and not [e for e in errors if "fptsms" in e.lower()]
-    apps, _ = plugins_manager.get_fastapi_plugins()
-    entry = next(a for a in apps if a["name"] == "FPT SMS DLR receiver")
+    entry = next(a for a in fastapi_apps() if a["name"] == "FPT SMS DLR receiver")
     assert entry == FptSmsPlugin.fastapi_apps[0] and entry["app"] is dlr_app
 
     monkeypatch.delenv("FPTSMS_DLR_KEY", raising=False)

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import requests
-from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, TaskDeferred
 
+from airflow_provider_fptsms._compat import AirflowException, AirflowSensorTimeout, TaskDeferred
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
 from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 from airflow_provider_fptsms.sandbox.ledger import delivery_fails
