@@ -1,7 +1,11 @@
 """The sandbox's HTTP face: both gateways on one port, at the manuals' paths, plus ``/_sandbox`` admin.
 
 Handlers only decode and encode; the simulators hold the rules.  Whatever goes wrong inside,
-callers get the gateway's own error shape (FPT JSON, Fibo XML), never a stack trace.
+callers get the gateway's own error shape (FPT JSON, Fibo XML, a SOAP fault), never a stack trace.
+
+Fibo is served on each of its service paths (``fibo.SERVICE_PATHS``, any case) three ways, as its
+guide says (FIBO_API_V2.md "Transport"): ``GET <service>/<Method>?params``, ``POST <service>/<Method>``
+with a form, and SOAP 1.1 ``POST <service>`` (``fibo_soap``); ``GET <service>?wsdl`` is the WSDL.
 """
 
 from __future__ import annotations
@@ -14,9 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from xml.sax.saxutils import escape
 
-from defusedxml.ElementTree import fromstring
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,8 +26,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from airflow_provider_fptsms.gateways import fibo, fpt
 from airflow_provider_fptsms.sandbox.config import Clock, SandboxConfig
 from airflow_provider_fptsms.sandbox.dlr_push import DlrPusher
+from airflow_provider_fptsms.sandbox.error_texts import fibo_text, fpt_text
 from airflow_provider_fptsms.sandbox.faults import BUSY, DROP, ERROR_5XX, LOST_REPLY, FaultInjector, FaultPlan
-from airflow_provider_fptsms.sandbox.fibo_sim import SOAP_TOTALS, FiboSimulator
+from airflow_provider_fptsms.sandbox.fibo_sim import FiboSimulator
+from airflow_provider_fptsms.sandbox.fibo_soap import SoapFault, read_call, response, wsdl
+from airflow_provider_fptsms.sandbox.fibo_xml import sms, wrap
 from airflow_provider_fptsms.sandbox.fpt_sim import FptSimulator, Reply, error
 from airflow_provider_fptsms.sandbox.ledger import Ledger
 
@@ -103,7 +108,7 @@ class FaultMiddleware:
                 send, 503, b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", "text/html"
             )
         elif fault == BUSY:
-            body = json.dumps({"error": 1007, "error_description": fpt.ERROR_TABLE.error(1007).description})
+            body = json.dumps(error(1007, sandbox.config.error_texts)[1], ensure_ascii=False)
             await _send_bytes(send, 503, body.encode(), "application/json")
         elif fault == DROP and await _abort(send):
             return
@@ -141,16 +146,17 @@ def _xml(text: str, status: int = 200) -> Response:
     return Response(text.encode("utf-8"), status_code=status, media_type="text/xml; charset=utf-8")
 
 
-async def _fpt_body(request: Request, limit: int) -> dict[str, Any] | Reply:
+async def _fpt_body(request: Request, limit: int, style: str) -> dict[str, Any] | Reply:
+    """The JSON object the manual's calls take ("Data type: JSON"); 1001 Invalid Request when it is not one."""
     raw = await request.body()
     if len(raw) > limit:
-        return 413, error(1014, "Request body is too large.")[1]
+        return 413, error(1014, style)[1]
     try:
         body = json.loads(raw) if raw else None
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        return error(1001, "Request body must be a JSON object.")
+        return error(1001, style)
     return body
 
 
@@ -175,7 +181,7 @@ def create_app(sandbox: Sandbox | None = None) -> FaultMiddleware:
 
     def fpt_route(path: str, handler: Callable[[dict[str, Any]], Reply]) -> None:
         async def endpoint(request: Request) -> Response:
-            body = await _fpt_body(request, config.max_body_bytes)
+            body = await _fpt_body(request, config.max_body_bytes, config.error_texts)
             if isinstance(body, tuple):
                 return _fpt_response(body)
             return _fpt_response(handler(body))
@@ -201,76 +207,64 @@ def create_app(sandbox: Sandbox | None = None) -> FaultMiddleware:
 
     @app.api_route("/{service}/{method}", methods=["GET", "POST"], include_in_schema=False)
     async def fibo_method(service: str, method: str, request: Request) -> Response:
+        """GET query string or POST form; the result in ``<string>`` (``config.fibo_reply_style``)."""
         path = f"/{service}/{method}".lower()
         if path == FIBO_TOTALS:
             totals = sandbox.fibo.totals(await fibo_params(request))
             return Response(totals or "3", media_type="text/plain; charset=utf-8")
         if service.lower() not in FIBO_SERVICES:
-            return _not_found(request.url.path)
-        params = await fibo_params(request)
-        name = method.lower()
-        if name == "sendmaskedsms":
-            return _xml(sandbox.fibo.send_masked_sms(params))
-        if name == "getclientbalance":
-            return _xml(sandbox.fibo.balance(params))
-        if name == "gettotalmt":
-            totals = sandbox.fibo.totals(params)
-            return _xml(sandbox.fibo.render_text(totals) if totals else sandbox.fibo.fail(3))
-        return _xml(sandbox.fibo.fail(11, f"Unknown method {method}"), status=404)
+            return not_found(request.url.path)
+        result = sandbox.fibo.call(method, await fibo_params(request))
+        if result is None:  # no such web method: the table's 11 "Có tham số không hợp lệ", HTTP 404
+            return _xml(wrap(sandbox.fibo.fail(11), config.fibo_reply_style), status=404)
+        return _xml(wrap(result, config.fibo_reply_style))
+
+    @app.get("/{service}", include_in_schema=False)
+    async def fibo_wsdl(service: str, request: Request) -> Response:
+        """``GET /Service.asmx?wsdl`` (any case): the WSDL, its address the URL the client used."""
+        if service.lower() not in FIBO_SERVICES or "wsdl" not in {key.lower() for key in request.query_params}:
+            return not_found(request.url.path)
+        return _xml(wsdl(str(request.url.replace(query=""))))
 
     @app.post("/{service}", include_in_schema=False)
     async def fibo_soap(service: str, request: Request) -> Response:
-        """SOAP 1.1: ``GetTotalMt`` answered in the manual's envelope."""
+        """SOAP 1.1, every method of ``fibo_api``; refusals are the method's ``<SMS>`` result, as over GET."""
         if service.lower() not in FIBO_SERVICES:
-            return _not_found(request.url.path)
+            return not_found(request.url.path)
         raw = await request.body()
-        params = _soap_params(raw[: config.max_body_bytes])
-        if params is None or params.pop("__method__", "") != "GetTotalMt":
-            return _xml(sandbox.fibo.fail(11, "Unsupported SOAP request"), status=400)
-        totals = sandbox.fibo.totals(params)
-        if totals is None:
-            return _xml(sandbox.fibo.fail(3), status=200)
-        return _xml(SOAP_TOTALS.format(totals=totals))
+        try:
+            if len(raw) > config.max_body_bytes:
+                raise SoapFault("Client", "Request body is too large.", 413)
+            call = read_call(raw, request.headers.get("soapaction"))
+        except SoapFault as fault:
+            return _xml(fault.envelope(), fault.status)
+        result = sandbox.fibo.call(call.method.name, call.params)
+        return _xml(response(call.method.name, result or ""))
+
+    def not_found(path: str) -> Response:
+        return _shaped_error(path, 404, config)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if exc.status_code == 404:
-            return _not_found(request.url.path)
-        return _shaped_error(request.url.path, exc.status_code, str(exc.detail))
+        return _shaped_error(request.url.path, exc.status_code, config)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         log.error("sandbox handler failed on %s: %s", request.url.path, type(exc).__name__)
-        return _shaped_error(request.url.path, 500, "Server error")
+        return _shaped_error(request.url.path, 500, config)
 
     return FaultMiddleware(app, sandbox)
 
 
-def _not_found(path: str) -> Response:
-    return _shaped_error(path, 404, "Unknown endpoint")
-
-
-def _shaped_error(path: str, status: int, text: str) -> Response:
+def _shaped_error(path: str, status: int, config: SandboxConfig) -> Response:
+    """An unknown path, a wrong HTTP method or a crash, in the gateway's shape and with its table's text:
+    FPT 1006 "Server error" / 1001 "Invalid Request"; Fibo 2 "Lỗi hệ thống" / 11 "Có tham số không hợp lệ"."""
     if not _is_fibo_path(path):
         code = 1006 if status >= 500 else 1001
-        return JSONResponse({"error": code, "error_description": text}, status_code=status)
+        body = {"error": code, "error_description": fpt_text(code, config.error_texts)}
+        return JSONResponse(body, status_code=status)
     code = 2 if status >= 500 else 11
-    sms = f"<SMS><Code>{code}</Code><Message>{escape(text)}</Message><Time></Time></SMS>"
-    return _xml(f"<string>{sms}</string>", status)
-
-
-def _soap_params(raw: bytes) -> dict[str, str] | None:
-    try:
-        root = fromstring(raw)
-    except Exception:
-        return None
-    for element in root.iter():
-        if element.tag.rsplit("}", 1)[-1] == "Body":
-            for call in element:
-                params = {child.tag.rsplit("}", 1)[-1]: (child.text or "") for child in call}
-                params["__method__"] = call.tag.rsplit("}", 1)[-1]
-                return params
-    return None
+    return _xml(wrap(sms({"Code": code, "Message": fibo_text(code), "Time": ""}), config.fibo_reply_style), status)
 
 
 # ---------------------------------------------------------------------- admin

@@ -16,7 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from airflow_provider_fptsms.gateways.fibo import redact_url
-from airflow_provider_fptsms.sandbox.config import DEDUPE_MODES, FiboAccount, FptClient, SandboxConfig
+from airflow_provider_fptsms.sandbox.config import (
+    DEDUPE_MODES,
+    FIBO_BALANCE_STYLES,
+    FiboAccount,
+    FptClient,
+    SandboxConfig,
+)
+from airflow_provider_fptsms.sandbox.error_texts import ERROR_TEXT_STYLES
 from airflow_provider_fptsms.sandbox.faults import FaultPlan
 
 ENV_PREFIX = "FPTSMS_SANDBOX_"
@@ -39,12 +46,14 @@ def _fpt_client(text: str) -> FptClient:
 def _fibo_account(text: str) -> FiboAccount:
     parts = text.split(":")
     if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise argparse.ArgumentTypeError("use CLIENT_NO:PASSWORD[:SENDER1,SENDER2[:BALANCE]]")
+        raise argparse.ArgumentTypeError("use CLIENT_NO:PASSWORD[:SENDER1,SENDER2[:BALANCE[:NAME]]]")
     account = FiboAccount(parts[0], parts[1])
     if len(parts) > 2 and parts[2]:
         account.sender_names = tuple(parts[2].split(","))
     if len(parts) > 3 and parts[3]:
         account.balance = Decimal(parts[3])
+    if len(parts) > 4 and parts[4]:
+        account.name = ":".join(parts[4:])
     return account
 
 
@@ -73,7 +82,8 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         type=_fibo_account,
         default=[],
-        help="CLIENT_NO:PASSWORD[:SENDERS[:BALANCE]] (repeatable; default CL0000000001:sandbox-pass)",
+        help="CLIENT_NO:PASSWORD[:SENDERS[:BALANCE[:NAME]]] (repeatable; default CL0000000001:sandbox-pass; "
+        "NAME is what CheckClient answers)",
     )
     timing = p.add_argument_group("lifecycle")
     timing.add_argument(
@@ -115,6 +125,27 @@ def parser() -> argparse.ArgumentParser:
         "'request-id' (also a RequestId reused within the window); Fibo is always content-only",
     )
     timing.add_argument("--fibo-reply-style", choices=("escaped", "bare"), default=_env("fibo_reply_style", "escaped"))
+    timing.add_argument(
+        "--fibo-balance-style",
+        choices=FIBO_BALANCE_STYLES,
+        default=_env("fibo_balance_style", None),
+        help="GetClientBalance's reply: 'seed' (default, <SMS><Code>200</Code><AccountBalance>...) or 'v2' "
+        "(the v2.0 guide's bare <string>529</string>)",
+    )
+    timing.add_argument(
+        "--error-texts",
+        choices=ERROR_TEXT_STYLES,
+        default=_env("error_texts", None),
+        help="FPT's error_description texts: 'manual' (default, the manual's error table and samples) or 'vi' "
+        "(Vietnamese production-style texts, e.g. 1005 'Scope không hợp lệ cho request này.')",
+    )
+    timing.add_argument(
+        "--strict-session-id",
+        action="store_true",
+        default=_env("strict_session_id", "") not in ("", "0", "false"),
+        help="refuse an FPT session_id over 32 characters (the manual's table) although the manual's own "
+        "43-character sample is shown succeeding (the default follows the sample)",
+    )
     dlr = p.add_argument_group("CSKH delivery-report callbacks (FPT's webhook)")
     dlr.add_argument(
         "--dlr-url",
@@ -188,6 +219,12 @@ def build(args: argparse.Namespace) -> tuple[SandboxConfig, FaultPlan]:
     config.fibo_reply_style = args.fibo_reply_style
     if args.dedupe:  # validated here too: argparse does not check a default taken from the environment
         config.update({"dedupe": args.dedupe})
+    if args.error_texts:
+        config.update({"error_texts": args.error_texts})
+    if args.fibo_balance_style:
+        config.update({"fibo_balance_style": args.fibo_balance_style})
+    if args.strict_session_id:
+        config.strict_session_id = True
     if args.blocked_word:
         config.blocked_words = tuple(args.blocked_word)
     if args.no_enforce_windows:

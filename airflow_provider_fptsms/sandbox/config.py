@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from airflow_provider_fptsms.sandbox.error_texts import check_style
+
 DEFAULT_FPT_CLIENT_ID = "sandbox-client"
 DEFAULT_FPT_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 - the public sandbox's demo credential
 DEFAULT_FIBO_CLIENT_NO = "CL0000000001"
@@ -25,6 +27,16 @@ def _dedupe_from_env() -> str:
     and child processes (``SandboxProcess`` inherits the environment) follow the same variable.
     """
     return os.environ.get(DEDUPE_ENV, "content")
+
+
+ERROR_TEXTS_ENV = "FPTSMS_SANDBOX_ERROR_TEXTS"
+#: GetClientBalance's two reply shapes; see ``SandboxConfig.fibo_balance_style``
+FIBO_BALANCE_STYLES = ("seed", "v2")
+
+
+def _error_texts_from_env() -> str:
+    """The default FPT error texts: ``$FPTSMS_SANDBOX_ERROR_TEXTS`` or ``manual`` (read as ``dedupe``'s is)."""
+    return os.environ.get(ERROR_TEXTS_ENV, "manual")
 
 
 def _check_dedupe(value: object) -> None:
@@ -52,6 +64,8 @@ class FiboAccount:
     sender_names: tuple[str, ...] = ("FIBO", "SANDBOX")
     balance: Decimal = Decimal(1_000_000)
     price_per_sms: Decimal = Decimal(1)
+    #: the client's name, which CheckClient answers as its Message (FIBO_API_V2.md, CheckClient row)
+    name: str = "Fibo Sandbox Client"
 
 
 @dataclass
@@ -92,8 +106,28 @@ class SandboxConfig:
     #: reject campaign ScheduleTime outside 08:00-11:30 / 13:30-20:00 Vietnam time, or in the past
     enforce_windows: bool = True
     max_message_chars: int = 612
-    #: Fibo reply shape: "escaped" (ASP.NET: <string xmlns=...>&lt;SMS&gt;) or "bare" (as the manual prints)
+    #: Fibo reply shape: "escaped" (ASP.NET: <string xmlns=...>&lt;SMS&gt;) or "bare" (as the manual prints).
+    #: GET and POST-form replies only: a SOAP ``<MethodResult>`` is an xs:string, always escaped.
     fibo_reply_style: str = "escaped"
+    #: GetClientBalance's reply: ``"seed"`` (default), ``<SMS><Code>200</Code><AccountBalance>1641060</AccountBalance>``
+    #: as seeds/fibo-sms-api.txt line 66 prints it; ``"v2"``, the v2.0 guide's bare ``<string>529</string>``
+    #: (FIBO_API_V2.md, GetClientBalance row: > 0 sendable, 0 none, < 0 wrong serviceType). "Both shapes exist in
+    #: the field": a client must read both. CLI ``--fibo-balance-style``; PATCH /_sandbox/config ``fibo_balance_style``.
+    fibo_balance_style: str = "seed"
+    #: FPT's ``error_description`` texts: ``"manual"`` (default) = the manual's error table (section 5, lines
+    #: 762-796) or its sample reply for that situation (e.g. line 529); ``"vi"`` = Vietnamese production-style
+    #: texts (1005 ``Scope không hợp lệ cho request này.``, DESIGN.md field notes). See ``error_texts.py``.
+    #: Default ``$FPTSMS_SANDBOX_ERROR_TEXTS``; CLI ``--error-texts``; PATCH /_sandbox/config ``error_texts``.
+    error_texts: str = field(default_factory=_error_texts_from_env)
+    #: FPT's ``session_id`` length. The manual: "Random string of characters (<= 32 characters)" on every call
+    #: that takes it (lines 160, 274, 364, 466, 557), yet its own sample session_id has 43 characters
+    #: (lines 170, 236, 287, 379, 481, 569) and the Postman example shows it answered "200 OK" (line 241).
+    #: ``False`` (default) follows the example: any non-empty string is taken. ``True`` enforces the table's
+    #: <= 32 (token: 1001 Invalid Request; the API calls: 1014 Input parameter error), refusing the sample.
+    #: Either way session_id is compulsory where the manual lists it (token, CSKH, international, create-campaign,
+    #: push-brandname-ads), not on detail-ads / dlr-ads, whose tables (lines 713-715, 744-750) do not list it.
+    #: CLI ``--strict-session-id``; PATCH /_sandbox/config ``strict_session_id``.
+    strict_session_id: bool = False
     max_body_bytes: int = 16 * 1024 * 1024
     #: when set, each accepted CSKH send is followed (after ``dlr_delay``) by a DLR POSTed here, as FPT does
     dlr_url: str | None = None
@@ -113,6 +147,9 @@ class SandboxConfig:
         "enforce_windows",
         "max_message_chars",
         "fibo_reply_style",
+        "fibo_balance_style",
+        "error_texts",
+        "strict_session_id",
         "dlr_url",
         "dlr_key",
     )
@@ -121,6 +158,7 @@ class SandboxConfig:
 
     def __post_init__(self) -> None:
         _check_dedupe(self.dedupe)
+        check_style(self.error_texts)
 
     def update(self, changes: dict[str, Any]) -> None:
         unknown = sorted(set(changes) - set(self.TUNABLE))
@@ -130,6 +168,12 @@ class SandboxConfig:
             raise ValueError("fibo_reply_style must be 'escaped' or 'bare'")
         if "dedupe" in changes:
             _check_dedupe(changes["dedupe"])
+        if "error_texts" in changes:
+            check_style(changes["error_texts"])
+        if changes.get("fibo_balance_style", self.fibo_balance_style) not in FIBO_BALANCE_STYLES:
+            raise ValueError(f"fibo_balance_style must be one of {list(FIBO_BALANCE_STYLES)}")
+        if not isinstance(changes.get("strict_session_id", False), bool):
+            raise ValueError("strict_session_id must be true or false")
         url = changes.get("dlr_url")
         if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
             raise ValueError("dlr_url must be an http(s) URL or null")

@@ -1,8 +1,12 @@
 """The simulated FPT SMS Brandname gateway: tokens, CSKH sends, and the QC campaign lifecycle.
 
 Pure state machine: methods take the decoded JSON body and return ``(http_status, payload)``;
-``app.py`` does the HTTP.  Error replies use the manual's shape and the descriptions of
-``gateways.fpt.ERROR_TABLE``, so the sandbox and the client share one error table.
+``app.py`` does the HTTP.  Error replies use the manual's shape and its own texts (``error_texts``:
+the error table of section 5, or the sample reply the manual prints for that situation), or the
+Vietnamese production-style texts when ``config.error_texts`` is ``"vi"``.
+
+What is enforced where the manual is loose or contradicts itself is said once, next to the rule:
+``session_id`` (``_session_id``), ``Quota`` (``create_campaign``), ``RequestId`` (``config.dedupe``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from airflow_provider_fptsms.gateways import fpt
 from airflow_provider_fptsms.sandbox import phones
 from airflow_provider_fptsms.sandbox.config import Clock, FptClient, SandboxConfig
+from airflow_provider_fptsms.sandbox.error_texts import fpt_text
 from airflow_provider_fptsms.sandbox.faults import FaultInjector
 from airflow_provider_fptsms.sandbox.ledger import Ledger, LedgerEntry, delivery_fails
 from airflow_provider_fptsms.sms.text import segments  # the network's part count, charged per phone
@@ -30,24 +35,26 @@ Reply = tuple[int, Any]
 PARTNER_ID = "2215"
 SEND_WINDOWS = ((time(8, 0), time(11, 30)), (time(13, 30), time(20, 0)))
 DLR_HEADER = ("Phone", "Telco", "Status", "Error", "SendTime", "DoneTime", "BatchId")
+#: "Random string of characters (<= 32 characters)" (lines 160, 274, 364, 466, 557); see config.strict_session_id
+MAX_SESSION_ID = 32
 
 _STATUS_BY_CODE = {1002: 403, 1003: 403, 1005: 403, 1010: 403, 1006: 500, 1007: 503}
 
 
-def error(code: int, description: str | None = None) -> Reply:
-    """The manual's failure shape, ``{"error": code, "error_description": ...}``."""
-    spec = fpt.ERROR_TABLE.spec(code)
-    text = description or (spec.description if spec else "Error")
+def error(code: int, style: str = "manual", sample: str | None = None) -> Reply:
+    """The manual's failure shape, ``{"error": code, "error_description": ...}`` (lines 213-217), with the
+    text ``error_texts.fpt_text`` gives for ``style`` ("manual" or "vi") and, if any, the manual's sample."""
     status = _STATUS_BY_CODE.get(code, 401 if code in (1008, 1011, 1012, 1013) else 400)
-    return status, {"error": code, "error_description": text}
+    return status, {"error": code, "error_description": fpt_text(code, style, sample)}
 
 
 class FptReject(Exception):
-    """Raised inside a handler to answer with an error reply."""
+    """Raised inside a handler to answer with an error reply; ``sample`` names a manual sample (``FPT_SAMPLES``)."""
 
-    def __init__(self, code: int, description: str | None = None) -> None:
-        super().__init__(code, description)
-        self.reply = error(code, description)
+    def __init__(self, code: int, sample: str | None = None) -> None:
+        super().__init__(code, sample)
+        self.code = code
+        self.sample = sample
 
 
 @dataclass
@@ -103,29 +110,51 @@ class FptSimulator:
         self._message_ids = itertools.count(491785)
         self._batch_seq = itertools.count(82989)
 
+    def _error(self, code: int, sample: str | None = None) -> Reply:
+        return error(code, self.config.error_texts, sample)
+
+    def _reply(self, reject: FptReject) -> Reply:
+        return self._error(reject.code, reject.sample)
+
+    def _session_id(self, body: dict[str, Any], code: int) -> str:
+        """``session_id``: "Compulsory" wherever the manual lists it; its length only if ``strict_session_id``.
+
+        The manual caps it at 32 characters and shows its own 43-character sample succeeding; which one the
+        sandbox follows is ``config.strict_session_id`` (default: the sample). ``code``: 1001 for the token
+        request (its other fields are checked with 1001 too), 1014 "Input parameter error" for the API calls.
+        """
+        value = body.get("session_id")
+        if not isinstance(value, str) or not value:
+            raise FptReject(code)
+        if self.config.strict_session_id and len(value) > MAX_SESSION_ID:
+            raise FptReject(code)
+        return value
+
     # ------------------------------------------------------------------ auth
 
     def issue_token(self, body: dict[str, Any]) -> Reply:
-        for name in ("grant_type", "client_id", "client_secret", "scope", "session_id"):
-            if not isinstance(body.get(name), str) or not body[name]:
-                return error(1001, f"Missing or invalid parameter: {name}")
-        if body["grant_type"] != "client_credentials":
-            return error(1009)
-        client = self.clients.get(body["client_id"])
-        if client is None or not secrets.compare_digest(client.client_secret, body["client_secret"]):
-            return error(1008, "Invalid Client Information.")
-        wanted = frozenset(body["scope"].split())
-        extra = sorted(wanted - set(client.scopes))
-        if extra or not wanted:
-            return error(1005, f"Invalid scopes: {' '.join(extra) or '(none)'}")
-        if len(body["session_id"]) > 64:
-            return error(1001, "session_id is too long")
+        """3.1: every field of the table (lines 155-160) is Compulsory; only client_credentials (line 156)."""
+        try:
+            for name in ("grant_type", "client_id", "client_secret", "scope"):
+                if not isinstance(body.get(name), str) or not body[name]:
+                    raise FptReject(1001)
+            session_id = self._session_id(body, 1001)
+            if body["grant_type"] != "client_credentials":
+                raise FptReject(1009)
+            client = self.clients.get(body["client_id"])
+            if client is None or not secrets.compare_digest(client.client_secret, body["client_secret"]):
+                raise FptReject(1008, "invalid_client")
+            wanted = frozenset(body["scope"].split())
+            if not wanted or wanted - set(client.scopes):
+                raise FptReject(1005)
+        except FptReject as reject:
+            return self._reply(reject)
         token = base64.b64encode(secrets.token_bytes(96)).decode("ascii")
-        previous = self.sessions.get((client.client_id, body["session_id"]))
+        previous = self.sessions.get((client.client_id, session_id))
         if previous in self.tokens:
             self.tokens[previous].state = "replaced"
-        self.sessions[(client.client_id, body["session_id"])] = token
-        self.tokens[token] = _Token(client, body["session_id"], wanted, self.clock.now() + self.config.token_ttl)
+        self.sessions[(client.client_id, session_id)] = token
+        self.tokens[token] = _Token(client, session_id, wanted, self.clock.now() + self.config.token_ttl)
         return 200, {
             "access_token": token,
             "expires_in": int(self.config.token_ttl),
@@ -139,11 +168,12 @@ class FptSimulator:
             token.state = "expired"
         return len(valid)
 
-    def _authorise(self, body: dict[str, Any], scope: str) -> _Token:
+    def _authorise(self, body: dict[str, Any], scope: str, unknown_token: str | None = None) -> _Token:
+        """The token checks of every API call; ``unknown_token``: the manual's sample text for 1011 on this call."""
         value = body.get("access_token")
         token = self.tokens.get(value) if isinstance(value, str) else None
         if token is None:
-            raise FptReject(1011, "Access token is incorrect.")
+            raise FptReject(1011, unknown_token)
         if token.state == "valid" and token.expires_at <= self.clock.now():
             token.state = "expired"
         if token.state == "valid" and self.faults.invalidate_token_now():
@@ -153,13 +183,13 @@ class FptSimulator:
         if token.state == "expired":
             raise FptReject(1013)
         if scope not in token.scopes:
-            raise FptReject(1010, f"Scope {scope} is required.")
+            raise FptReject(1010)
         return token
 
     def _brandname(self, client: FptClient, body: dict[str, Any]) -> str:
         name = body.get("BrandName")
         if not isinstance(name, str) or not name:
-            raise FptReject(1014, "BrandName is required.")
+            raise FptReject(1014)
         if name not in client.brandnames:
             raise FptReject(2504)
         return name
@@ -168,17 +198,16 @@ class FptSimulator:
 
     def send_cskh(self, body: dict[str, Any], *, international: bool = False) -> Reply:
         try:
-            token = self._authorise(body, fpt.SCOPE_CSKH)
-            if not isinstance(body.get("session_id"), str) or not body["session_id"]:
-                raise FptReject(1014, "session_id is required.")
+            token = self._authorise(body, fpt.SCOPE_CSKH, "token_invalid" if international else "token_incorrect")
+            self._session_id(body, 1014)
             brandname = self._brandname(token.client, body)
             phone, telco = self._cskh_phone(body.get("Phone"), international)
             message = self._decode_message(body.get("Message"))
             request_id = body.get("RequestId")
             if request_id is not None and (not isinstance(request_id, str) or len(request_id) > fpt.MAX_REQUEST_ID):
-                raise FptReject(1014, "RequestId must be a string of at most 100 characters.")
+                raise FptReject(1014)
         except FptReject as reject:
-            return reject.reply
+            return self._reply(reject)
         now = self.clock.now()
         client_id = token.client.client_id
         # 2501 "Duplicate message in 5 minutes" (manual section 5): the same text to the same phone. Both keys
@@ -190,12 +219,12 @@ class FptSimulator:
         refusing = keys if self.config.dedupe == "request-id" else keys[:1]
         self._forget_before(now - self.config.duplicate_window)
         if any(key in self._recent for key in refusing):
-            return error(2501)
+            return self._error(2501)
         blocked = next((w for w in self.config.blocked_words if w and w.lower() in message.lower()), None)
         if blocked:
-            return error(6)
+            return self._error(6)
         if len(message) > self.config.max_message_chars:
-            return error(4)
+            return self._error(4)
         for key in keys:
             self._recent[key] = now
             self._recent_order.append((now, key))
@@ -224,7 +253,7 @@ class FptSimulator:
 
     def _cskh_phone(self, value: Any, international: bool) -> tuple[str, str]:
         if not isinstance(value, str) or not value:
-            raise FptReject(1014, "Phone is required.")
+            raise FptReject(1014)
         if international:
             found = phones.international(value)
             if found is None:
@@ -238,13 +267,13 @@ class FptSimulator:
     @staticmethod
     def _decode_message(value: Any) -> str:
         if not isinstance(value, str) or not value:
-            raise FptReject(1014, "Message is required.")
+            raise FptReject(1014)
         try:
             text = base64.b64decode(value, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise FptReject(8) from None
         if not text.strip():
-            raise FptReject(1014, "Message is empty.")
+            raise FptReject(1014)
         return text
 
     def _forget_before(self, cutoff: float) -> None:
@@ -259,26 +288,27 @@ class FptSimulator:
     def create_campaign(self, body: dict[str, Any]) -> Reply:
         try:
             token = self._authorise(body, fpt.SCOPE_QC)
+            self._session_id(body, 1014)
             client_id = token.client.client_id
             brandname = self._brandname(token.client, body)
             name = body.get("CampaignName")
             if not isinstance(name, str) or not name.strip() or len(name) > fpt.MAX_CAMPAIGN_NAME:
-                raise FptReject(1014, "CampaignName is required, at most 32 characters.")
+                raise FptReject(1014)
             if (client_id, name) in self.campaign_names:
-                raise FptReject(1014, "Campaign name already exists.")
+                raise FptReject(1014, "campaign_name_taken")
             message = body.get("Message")
             if not isinstance(message, str) or not message.strip():
-                raise FptReject(1014, "Message is required.")
+                raise FptReject(1014)
             schedule_time, schedule_ts = self._schedule(body.get("ScheduleTime"))
+            # "Quota | Int | Compulsory" (line 474), the sample sends 1000 (line 492): a JSON string "1000" is not
+            # an Int, nor is 1000.0 or true; 1014 "Input parameter error" as for any other bad field.
             quota = body.get("Quota")
-            if isinstance(quota, str) and quota.strip().isdigit():
-                quota = int(quota)
             if isinstance(quota, bool) or not isinstance(quota, int) or quota <= 0:
-                raise FptReject(1014, "Quota must be a positive integer.")
+                raise FptReject(1014)
             if quota > self.ads_quota[client_id]:
                 raise FptReject(2502)
         except FptReject as reject:
-            return reject.reply
+            return self._reply(reject)
         self.ads_quota[client_id] -= quota
         code = base64.b64encode(PARTNER_ID.encode()).decode() + secrets.token_hex(7)[:13]
         self.campaign_names.add((client_id, name))
@@ -300,20 +330,20 @@ class FptSimulator:
         try:
             parsed = datetime.strptime(str(value), fpt.SCHEDULE_FORMAT)
         except ValueError:
-            raise FptReject(1014, "ScheduleTime must be in the format yyyy-mm-dd HH:ii.") from None
+            raise FptReject(1014) from None
         stamp = parsed.replace(tzinfo=fpt.VN_TZ).timestamp()
         if self.config.enforce_windows:
             moment = parsed.time()
             if not any(start <= moment <= end for start, end in SEND_WINDOWS):
-                raise FptReject(1014, "ScheduleTime must be within 08:00-11:30 or 13:30-20:00.")
+                raise FptReject(1014)
             if stamp <= self.clock.now():
-                raise FptReject(1014, "ScheduleTime must be in the future.")
+                raise FptReject(1014)
         return parsed.strftime(fpt.SCHEDULE_FORMAT), stamp
 
     def _campaign(self, token: _Token, code: Any) -> Campaign:
         campaign = self.campaigns.get(code) if isinstance(code, str) else None
         if campaign is None or campaign.client_id != token.client.client_id:
-            raise FptReject(1014, "Campaign does not exist.")
+            raise FptReject(1014)
         return campaign
 
     def decision(self, campaign: Campaign) -> tuple[str, str | None, float]:
@@ -322,7 +352,9 @@ class FptSimulator:
         if self.clock.now() < decided_at:
             return "pending", None, decided_at
         word = campaign.blocked_word(self.config.blocked_words)
-        if word:
+        if word:  # StatusDetail[Reason] "Reasons for not being approved" (line 725): the manual gives no text
+            if self.config.error_texts == "vi":
+                return "rejected", f"Nội dung chứa từ khóa bị chặn: {word}", decided_at
             return "rejected", f"Content contains a blocked keyword: {word}", decided_at
         return "approved", None, decided_at
 
@@ -341,14 +373,15 @@ class FptSimulator:
     def push_campaign(self, body: dict[str, Any]) -> Reply:
         try:
             token = self._authorise(body, fpt.SCOPE_QC)
+            self._session_id(body, 1014)
             campaign = self._campaign(token, body.get("CampaignCode"))
             if self.decision(campaign)[0] == "rejected":
-                raise FptReject(1014, "Campaign was not approved.")
+                raise FptReject(1014)
             if self.is_sent(campaign):
-                raise FptReject(1014, "Campaign is already sent.")
+                raise FptReject(1014, "campaign_sent")
             raw = body.get("PhoneList")
             if not isinstance(raw, str) or not raw.strip():
-                raise FptReject(1014, "PhoneList is required.")
+                raise FptReject(1014)
             accepted = [p for p in map(phones.domestic, raw.split(",")) if p]
             if not accepted:
                 raise FptReject(53)
@@ -356,7 +389,7 @@ class FptSimulator:
             if campaign.used + needed > campaign.quota:
                 raise FptReject(1016)
         except FptReject as reject:
-            return reject.reply
+            return self._reply(reject)
         now = self.clock.now()
         campaign.used += needed
         batch_id = f"qc.{PARTNER_ID}.{int(now)}.{next(self._batch_seq)}"
@@ -384,7 +417,7 @@ class FptSimulator:
             token = self._authorise(body, fpt.SCOPE_QC)
             campaign = self._campaign(token, body.get("CampaignCode"))
         except FptReject as reject:
-            return reject.reply
+            return self._reply(reject)
         state, reason, _ = self.decision(campaign)
         return 200, {
             "CampaignCode": campaign.code,
@@ -401,7 +434,7 @@ class FptSimulator:
             token = self._authorise(body, fpt.SCOPE_QC)
             campaign = self._campaign(token, body.get("campaign_code"))
         except FptReject as reject:
-            return reject.reply
+            return self._reply(reject)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(DLR_HEADER)

@@ -24,6 +24,16 @@ def domestic(phone: str) -> str | None:
     return None
 
 
+def fibo(phone: str) -> str | None:
+    """Fibo's numbers: ``+84...`` as well as ``84...`` and ``0...`` -> ``84...``; anything else -> None.
+
+    FIBO_API_V2.md: "the vendor's own examples send ``+84…`` numbers as well as ``0…`` and ``84…``; public
+    clients send all three". FPT's manual gives only "84xx or 0xxx" (lines 276-278): ``domestic`` stays that.
+    """
+    digits = phone.strip()
+    return domestic(digits[1:] if digits.startswith("+84") else digits)
+
+
 def telco(phone84: str) -> str:
     return _VN_TELCOS.get(phone84[2:4], "unknown")
 
