@@ -633,6 +633,18 @@ def parse_check_client(body: bytes | str, status: int = 200) -> str:
     return (document.findtext("Message") or "").strip()
 
 
+def wrong_number_error() -> InvalidPhoneError:
+    """What a message listed in ``ListWrongPhoneNumber`` failed with: the guide says only that Fibo could
+    not take the number, so the next step names both causes seen in practice."""
+    return InvalidPhoneError(
+        "Fibo could not take this number in the list send (ListWrongPhoneNumber)",
+        gateway=GATEWAY,
+        code=101,
+        next_step="check the number (84xxxxxxxxx or 0xxxxxxxxx); if it has just received the same text, it was "
+        "not sent again",
+    )
+
+
 def parse_list_send(body: bytes | str, status: int = 200) -> list[str]:
     """SendSMSToListMobilePhone / SendBulkSMS: Code 200, and the smsGUIDs Fibo could not take
     (``<ListWrongPhoneNumber><SMSGUID>``), in the reply's order."""

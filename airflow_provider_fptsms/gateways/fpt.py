@@ -63,6 +63,12 @@ _CHECK_CREDENTIALS = (
     "check the connection's login (client_id) and password (client_secret) against "
     "developer.sms.fpt.net > My apps, and that you use the Live pair in production"
 )
+#: What a 1014 says when a campaign name is taken: the manual's sample "Campaign name already exists."
+#: (line 529) and the production texts' Vietnamese ("đã tồn tại"; FPT answers in Vietnamese in production).
+NAME_TAKEN_WORDS = ("exist", "tồn tại")
+#: ... and when the campaign was already sent: "Campaign is already sent." (line 609), "đã được gửi" / "đã gửi".
+CAMPAIGN_SENT_WORDS = ("already sent", "đã được gửi", "đã gửi")
+
 ERROR_TABLE = ErrorTable(
     GATEWAY,
     (
@@ -128,13 +134,19 @@ ERROR_TABLE = ErrorTable(
             InvalidRequestError,
             "fix the field named in the gateway's text (CampaignName: <= 32 characters and single-use; "
             "ScheduleTime: 'YYYY-MM-DD HH:mm')",
-            by_text=(  # 1014 is generic: the manual's samples use it for both of these
-                (
-                    "already sent",
-                    "the campaign was already sent at its ScheduleTime; pushing more phones to it is not "
-                    "possible. Create a new campaign (a new CampaignName) for the phones not pushed yet",
-                ),
-                ("already exist", "campaign names are single-use at FPT: pass a new name"),
+            # 1014 is generic: the manual's samples use it for both of these. Production answers in
+            # Vietnamese: "đã được gửi" (was sent) and "đã tồn tại" (already exists) are those texts' words.
+            by_text=tuple(
+                (fragment, step)
+                for fragments, step in (
+                    (
+                        CAMPAIGN_SENT_WORDS,
+                        "the campaign was already sent at its ScheduleTime; pushing more phones to it is not "
+                        "possible. Create a new campaign (a new CampaignName) for the phones not pushed yet",
+                    ),
+                    (NAME_TAKEN_WORDS, "campaign names are single-use at FPT: pass a new name"),
+                )
+                for fragment in fragments
             ),
         ),
         ErrorSpec((1015,), "This permission type is not supported", AuthError, "use grant_type client_credentials"),
@@ -527,7 +539,8 @@ def parse_campaign_created(status: int, body: bytes | str) -> str:
     try:
         data = parse_json_reply(status, body)
     except InvalidRequestError as error:
-        if error.code == 1014 and "exist" in (error.gateway_text or "").lower():
+        said = (error.gateway_text or "").lower()
+        if error.code == 1014 and any(word in said for word in NAME_TAKEN_WORDS):
             raise CampaignNameTakenError(
                 "Campaign name already exists",
                 gateway=GATEWAY,

@@ -230,7 +230,7 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
             service_path=s.service_path,
         )
         refused = set(self._get(request, fibo.parse_list_send, replay_safe=False, post=True))
-        wrong = fibo.ERROR_TABLE.error(101, "Fibo could not take this number (ListWrongPhoneNumber)")
+        wrong = fibo.wrong_number_error()
         results = [
             SendResult.from_error(number, guid, wrong, classify(wrong))
             if guid in refused

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 from pathlib import Path
 from types import SimpleNamespace
@@ -104,6 +105,7 @@ def test_a_rerun_with_a_changed_message_or_audience_does_not_reuse_the_old_campa
     assert len(fptsms_sandbox.admin.campaigns()) == 2
 
 
+@pytest.mark.gateway_texts
 def test_a_5xx_after_the_campaign_was_created_is_treated_like_a_lost_reply(
     fptsms_sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
@@ -124,6 +126,7 @@ def test_a_5xx_after_the_campaign_was_created_is_treated_like_a_lost_reply(
     assert names == ["qc-dag-2606010730", "qc-dag-2606010730-r2"] and code
 
 
+@pytest.mark.gateway_texts
 def test_a_name_taken_by_someone_else_fails_on_every_try(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
     from airflow_provider_fptsms._compat import AirflowFailException
 
@@ -134,6 +137,7 @@ def test_a_name_taken_by_someone_else_fails_on_every_try(fptsms_sandbox: Sandbox
     assert [c["CampaignName"] for c in fptsms_sandbox.admin.campaigns()] == ["shared-name"]  # no -r2 behind it
 
 
+@pytest.mark.gateway_texts
 def test_create_after_a_lost_reply_makes_one_usable_campaign(fptsms_sandbox: SandboxHandle, tmp_path: Path) -> None:
     fptsms_sandbox.admin.set_faults(script=["lost_reply"], paths=["/api/create-campaign"])
     with pytest.raises(NetworkError):
@@ -401,6 +405,7 @@ def test_chunk_messages_are_one_based_and_name_the_planned_total(
     assert "chunk 0" not in logged.lower()
 
 
+@pytest.mark.gateway_texts
 def test_pushing_to_a_campaign_already_sent_says_to_create_a_new_one(
     fptsms_sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
@@ -412,8 +417,13 @@ def test_pushing_to_a_campaign_already_sent_says_to_create_a_new_one(
     # AirflowFailException: no task retry, the gateway's answer would not change
     with pytest.raises(AirflowFailException) as caught:
         push(tmp_path, code, phones(6), chunk_size=10).execute(context("push", try_number=2))
+    said = (
+        "Chiến dịch đã được gửi."
+        if os.environ.get("FPTSMS_SANDBOX_ERROR_TEXTS") == "vi"
+        else "Campaign is already sent."
+    )
     assert str(caught.value) == (
-        "FPT error 1014: Input parameter error (gateway said: 'Campaign is already sent.'). Next step: the "
+        f"FPT error 1014: Input parameter error (gateway said: '{said}'). Next step: the "
         "campaign was already sent at its ScheduleTime; pushing more phones to it is not possible. Create a new "
         "campaign (a new CampaignName) for the phones not pushed yet. Chunk 2 was not pushed; 3 phones were "
         "pushed before."

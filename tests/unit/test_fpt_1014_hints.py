@@ -71,3 +71,13 @@ def test_hints_by_text_match_case_insensitively_first_match_wins_and_fall_back()
     assert table.error(7, "something else").next_step == "general step"
     assert table.error(7, None).next_step == "general step"
     assert table.error(7, "sent", context="(row 3)").next_step == "a (row 3)"
+
+
+@pytest.mark.parametrize("said", ["Chiến dịch đã được gửi.", "Chiến dịch đã gửi rồi"])
+def test_the_vietnamese_production_text_of_a_sent_campaign_gets_the_same_next_step(said: str) -> None:
+    assert _push_error(said).next_step.startswith("the campaign was already sent at its ScheduleTime")
+
+
+def test_a_taken_name_in_vietnamese_is_a_taken_name() -> None:
+    with pytest.raises(CampaignNameTakenError):
+        fpt.parse_campaign_created(400, _reply("Tên chiến dịch đã tồn tại."))
