@@ -354,6 +354,84 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
             raise unreachable(breaker, fibo.GATEWAY, self._hosts.current)
         return [results[index] for index in sorted(results)]
 
+    def send_bulk(
+        self,
+        messages: Sequence[FiboMessage],
+        *,
+        list_size: int = 200,
+        max_concurrency: int = 8,
+        before_send: Callable[[FiboMessage], bool] | None = None,
+        on_result: Callable[[int, SendResult], None] | None = None,
+    ) -> list[SendResult]:
+        """Send many SMS, the fastest way Fibo offers: messages that share a text (and sender name) go
+        out ``list_size`` at a time in one SendSMSToListMobilePhone call each, a GUID per message; the
+        rest one by one (:meth:`send_many`). Results in input order.
+
+        The delivery model holds per message: ``before_send`` runs for each message of a list before
+        the call; a lost reply leaves the whole list in doubt (never replayed); a batch-fatal refusal
+        (account, balance) stops the send and is raised once its list is recorded. ``make bench``
+        measures this path against one call per message.
+
+        :param messages: each with its ``sms_guid`` (required: it is how a list send names its messages).
+        :param list_size: messages per list call (Fibo's guide gives no limit; a POST form of 200 is ~20 KB).
+        :param max_concurrency: list calls (and single sends) in flight at once.
+        :param before_send: the write-ahead record, called for each message just before its call;
+            False holds the message back (no request, no result).
+        :param on_result: called with (index, result) as each message completes.
+        """
+        if any(not m.sms_guid for m in messages):
+            raise InvalidInputError("sms_guid", None, "is missing on a message", "give every message its own GUID")
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for index, message in enumerate(messages):
+            groups.setdefault((message.message, message.sender_name), []).append(index)
+        lists = [
+            indexes[start : start + max(1, list_size)]
+            for indexes in groups.values()
+            if len(indexes) > 1
+            for start in range(0, len(indexes), max(1, list_size))
+        ]
+        listed = {index for batch in lists for index in batch}
+        results: dict[int, SendResult] = {}
+
+        def record(index: int, result: SendResult) -> None:
+            results[index] = result
+            if on_result is not None:
+                on_result(index, result)
+
+        def send_list(batch: list[int]) -> None:
+            going = [i for i in batch if before_send is None or before_send(messages[i])]
+            if not going:
+                return
+            first = messages[going[0]]
+            phones = [messages[i].phone for i in going]
+            guids = [messages[i].sms_guid or "" for i in going]
+            try:
+                sent = self.send_to_list(phones, first.message, guids, sender_name=first.sender_name)
+            except SmsError as error:  # the whole list shares the call's fate: refused, or in doubt
+                verdict = classify(error)
+                for i in going:
+                    record(i, SendResult.from_error(messages[i].phone, messages[i].sms_guid, error, verdict))
+                if isinstance(error, BATCH_FATAL):
+                    raise
+                return
+            for i, result in zip(going, sent, strict=True):
+                record(i, result)
+
+        singles = [i for i in range(len(messages)) if i not in listed]
+        with ThreadPoolExecutor(max_workers=max(1, max_concurrency), thread_name_prefix="fibo-list") as pool:
+            futures = [pool.submit(send_list, batch) for batch in lists]
+        failure = next((f.exception() for f in futures if f.exception() is not None), None)
+        if failure is not None:
+            raise failure
+        if singles:
+            self.send_many(
+                (messages[i] for i in singles),
+                max_concurrency=max_concurrency,
+                before_send=before_send,
+                on_result=lambda k, result: record(singles[k], result),
+            )
+        return [results[index] for index in sorted(results)]
+
     def get_balance(self) -> Decimal:
         s = self.settings
         request = fibo.balance_request(s.client_no, s.client_pass, service_type="1", service_path=s.service_path)
