@@ -445,8 +445,21 @@ class FiboSmsHook(GatewayHookMixin, HttpHook):
         )
 
     def test_connection(self) -> tuple[bool, str]:
+        """The UI's Test button: CheckClient (sends nothing, costs nothing), then whether the
+        connection's sender name is registered for the account."""
         try:
-            balance = self.get_balance()
+            name = self.check_client()
+            sender = self.settings.sender_name
+            if sender:
+                registered = [s.name for s in self.sender_names()]
+                if sender not in registered:
+                    return False, (
+                        f"Connected to {self.settings.urls[0]} as {name!r}, but sender name {sender!r} is not "
+                        f"registered for this account (registered: {registered}). Next step: fix the connection "
+                        "extra 'sender_name' or register it with Fibo"
+                    )
         except SmsError as error:
             return False, str(error)
-        return True, f"Connected to {self.settings.urls[0]}; balance {balance}"
+        return True, f"Connected to {self.settings.urls[0]} as {name!r}" + (
+            f"; sender name {sender!r}" if sender else ""
+        )

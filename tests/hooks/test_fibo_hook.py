@@ -78,12 +78,16 @@ def test_reads_retry_through_5xx(fptsms_sandbox: SandboxHandle) -> None:
     assert FiboSmsHook().get_balance() == Decimal(1_000_000)
 
 
-def test_test_connection(fibo_conn: Any) -> None:
+def test_test_connection(fptsms_sandbox: SandboxHandle, fibo_conn: Any) -> None:
     ok, message = FiboSmsHook().test_connection()
-    assert ok and "balance 1000000" in message
+    assert ok and message.endswith("; sender name 'SANDBOX'") and "Connected to http://127.0.0.1:" in message
+    fibo_conn(extra={"sender_name": "NOT-MINE"})
+    ok, message = FiboSmsHook().test_connection()
+    assert not ok and "sender name 'NOT-MINE' is not registered for this account" in message
     fibo_conn(password="nope-nope")
     ok, message = FiboSmsHook().test_connection()
     assert not ok and "nope-nope" not in message
+    assert fptsms_sandbox.admin.summary()["total"] == 0  # the test sends nothing
 
 
 def test_wrong_connection_type_and_missing_sender(fibo_conn: Any) -> None:

@@ -114,3 +114,11 @@ def test_the_sensor_reads_the_guids_of_a_send_report_and_times_out_with_the_coun
     with pytest.raises(AirflowSensorTimeout) as caught:
         sensor.execute_complete({}, {"status": "deadline", "summary": sensor._read(sensor._guids())})
     assert "0/1 final (1 pending, 0 not known to Fibo)" in str(caught.value)
+
+
+@pytest.mark.parametrize("style", ["seed", "v2"])
+def test_the_balance_reads_both_reply_shapes(fptsms_sandbox: SandboxHandle, style: str) -> None:
+    """The seed's ``<SMS><Code>200</Code><AccountBalance>`` and the v2.0 guide's bare ``<string>529</string>``."""
+    fptsms_sandbox.admin.configure(fibo_balance_style=style)
+    fptsms_sandbox.admin.set_fibo_balance("CL0000000001", 529)
+    assert FiboSmsHook().get_balance() == 529
