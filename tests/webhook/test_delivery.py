@@ -211,7 +211,8 @@ def test_sandbox_retries_then_counts_a_refused_dlr(
     monkeypatch.setattr(fptsms_sandbox.sandbox.dlr, "backoff", 0.01)
     fptsms_sandbox.admin.configure(dlr_url=receiver.url, dlr_key="not-the-key", dlr_delay=0)
     message_id = FptSmsHook().send_cskh("0912345678", "OTP 1", request_id="refused").message_id or ""
-    wait_until(lambda: _dlr_counters(fptsms_sandbox)["failed"] == 1)
+    # the post task counts "failed", then closes its HTTP session before it is done: wait for both
+    wait_until(lambda: (lambda dlr: (dlr["failed"], dlr["pending"]) == (1, 0))(_dlr_counters(fptsms_sandbox)))
     dlr = _dlr_counters(fptsms_sandbox)
     assert (dlr["posted"], dlr["retries"], dlr["pending"]) == (0, 3, 0)
     assert receiver.store.get(message_id) is None
