@@ -57,7 +57,10 @@ class CskhMessage:
 
 
 class FptSmsAsyncHook(HttpAsyncHook):
-    """Async FPT client on aiohttp; reads the same ``fptsms`` connection as :class:`FptSmsHook`."""
+    """Async FPT client on aiohttp; reads the same ``fptsms`` connection as :class:`FptSmsHook`.
+
+    :param fpt_conn_id: a ``fptsms`` connection.
+    """
 
     conn_name_attr = "fpt_conn_id"
     default_conn_name = "fptsms_default"

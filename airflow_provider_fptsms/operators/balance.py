@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 
 class FiboBalanceOperator(BaseOperator):
-    """Return the Fibo balance (messages, or VND for money packages) as a string (exact decimal)."""
+    """Return the Fibo balance (messages, or VND for money packages) as a string (exact decimal).
+
+    :param fibo_conn_id: a ``fibosms`` connection.
+    """
 
     def __init__(self, *, fibo_conn_id: str = "fibosms_default", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -33,8 +36,14 @@ class FiboBalanceOperator(BaseOperator):
 class FiboBalanceSensor(BaseSensorOperator):
     """Wait until the balance covers a planned send — or fail at once (``fail_when_low=True``).
 
+    Waits in ``reschedule`` mode (no worker held between checks), every 10 minutes by default.
+
     :param required: balance needed (templated; e.g. ``"{{ ti.xcom_pull('plan')['segments'] }}"``).
         With a money package pass ``messages`` and ``price_per_message`` instead.
+    :param messages: SMS parts the send needs (templated); needed balance = messages x price_per_message.
+    :param price_per_message: the package's price of one SMS part (1 for a message package).
+    :param fail_when_low: fail at once, without waiting, when the balance does not cover the send.
+    :param fibo_conn_id: a ``fibosms`` connection.
     """
 
     template_fields: Sequence[str] = ("required", "messages")

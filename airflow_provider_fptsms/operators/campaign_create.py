@@ -56,6 +56,7 @@ class FptCreateCampaignOperator(_FptOperator):
     :param phones: list, XCom or file of the audience, used to compute ``quota`` =
         unique valid phones x messages per phone (FPT counts 160 GSM / 70 Unicode characters per message).
     :param quota: explicit quota instead of ``phones``; ``quota_margin`` is added to either.
+    :param quota_margin: extra messages of quota on top of phones x messages per phone.
     :param dry_run: validate and preview, call nothing.
     :param idempotency_key: the business operation that owns the campaign (templated). Default: dag,
         task, map index and logical date (the run id for runs without one). A re-run of the same
@@ -64,6 +65,7 @@ class FptCreateCampaignOperator(_FptOperator):
     :param approval_lead: time telcos need to approve, counted in their order hours.
     :param phone_column: the phone's CSV column when ``phones`` is a file.
     :param brandname: overrides the connection's brandname.
+    :param fpt_conn_id: a ``fptsms`` connection.
     :param state_path: where creation records live (default ``$AIRFLOW_HOME/fptsms/state``; use
         ``s3://...`` on multi-worker deployments).
     """
@@ -95,9 +97,11 @@ class FptCreateCampaignOperator(_FptOperator):
         dry_run: bool = False,
         idempotency_key: str | None = None,
         reuse_existing: bool = False,
+        fpt_conn_id: str = "fptsms_default",
+        state_path: str | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(fpt_conn_id=fpt_conn_id, state_path=state_path, **kwargs)
         self.idempotency_key = idempotency_key
         self.reuse_existing = reuse_existing
         self.message = message

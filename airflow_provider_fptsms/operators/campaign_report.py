@@ -19,11 +19,16 @@ if TYPE_CHECKING:
 class FptCampaignReportOperator(_FptOperator):
     """Fetch the ``dlr-ads`` CSV of a campaign to ``output_path`` and return a summary.
 
+    :param campaign_code: CampaignCode (templated; usually the create task's XCom).
     :param output_path: file (local or ObjectStoragePath, templated); default
         ``$AIRFLOW_HOME/fptsms/reports/<campaign>.csv``.
     :param wait_for_complete: defer until every pushed phone has a final status (FPT reports arrive
         3-5 working days after sending) or ``deadline`` passes, then fetch.
+    :param expected_rows: phones the report must cover to be complete; default: the campaign's
+        ``detail-ads`` Total.
     :param poll_interval: seconds between report checks while waiting (default 1 h).
+    :param deadline: how long ``wait_for_complete`` waits before fetching what there is (default 7 days).
+    :param fpt_conn_id: a ``fptsms`` connection.
     """
 
     template_fields: Sequence[str] = ("campaign_code", "output_path")
@@ -37,9 +42,10 @@ class FptCampaignReportOperator(_FptOperator):
         expected_rows: int | None = None,
         poll_interval: float = 3600.0,
         deadline: timedelta = timedelta(days=7),
+        fpt_conn_id: str = "fptsms_default",
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(fpt_conn_id=fpt_conn_id, **kwargs)
         self.campaign_code = campaign_code
         self.output_path = output_path
         self.wait_for_complete = wait_for_complete

@@ -132,30 +132,64 @@ class _CampaignStatusSensor(BaseSensorOperator):
 class FptCampaignApprovalSensor(_CampaignStatusSensor):
     """Succeed when telcos approve the campaign (``detail-ads`` StatusDetail.Status = 1).
 
-    :param campaign_code: CampaignCode (templated; usually the create task's XCom).
-    :param deferrable: wait in the triggerer (default); ``False`` pokes on the worker.
-    :param poll_interval: seconds between ``detail-ads`` calls (default 5 minutes).
     Fails immediately, without retries, when the campaign is rejected (the Reason is in the error).
     Default timeout 12 h: approval takes 2-3 h of telco order time (Mon-Fri 08:30-16:30);
     raise it for campaigns ordered before a weekend.
+
+    :param campaign_code: CampaignCode (templated; usually the create task's XCom).
+    :param fpt_conn_id: a ``fptsms`` connection.
+    :param deferrable: wait in the triggerer (default); ``False`` pokes on the worker.
+    :param poll_interval: seconds between ``detail-ads`` calls (default 5 minutes).
     """
 
     wait_for: WaitFor = "approval"
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        campaign_code: str,
+        fpt_conn_id: str = "fptsms_default",
+        deferrable: bool = True,
+        poll_interval: float = 300.0,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("timeout", 12 * 3600)
-        super().__init__(**kwargs)
+        super().__init__(
+            campaign_code=campaign_code,
+            fpt_conn_id=fpt_conn_id,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            **kwargs,
+        )
 
 
 class FptCampaignSentSensor(_CampaignStatusSensor):
     """Succeed when the campaign has been sent (``IsSent`` = 1, after its ScheduleTime).
 
-    Default timeout 3 days, polling every 10 minutes.
+    Fails immediately when the campaign is rejected. Default timeout 3 days.
+
+    :param campaign_code: CampaignCode (templated; usually the create task's XCom).
+    :param fpt_conn_id: a ``fptsms`` connection.
+    :param deferrable: wait in the triggerer (default); ``False`` pokes on the worker.
+    :param poll_interval: seconds between ``detail-ads`` calls (default 10 minutes).
     """
 
     wait_for: WaitFor = "sent"
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        campaign_code: str,
+        fpt_conn_id: str = "fptsms_default",
+        deferrable: bool = True,
+        poll_interval: float = 600.0,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("timeout", 3 * 24 * 3600)
-        kwargs.setdefault("poll_interval", 600.0)
-        super().__init__(**kwargs)
+        super().__init__(
+            campaign_code=campaign_code,
+            fpt_conn_id=fpt_conn_id,
+            deferrable=deferrable,
+            poll_interval=poll_interval,
+            **kwargs,
+        )

@@ -166,6 +166,11 @@ class FptCampaignStatusTrigger(BaseTrigger):
 
     Events: ``{"status": "approved" | "sent" | "rejected" | "error", "campaign_code", "state",
     "total", "quota", "reason", "message"}`` — no secret, no phone.
+
+    :param campaign_code: the CampaignCode to watch (``detail-ads``).
+    :param wait_for: ``"approval"`` (telcos approved it) or ``"sent"`` (IsSent, after its ScheduleTime).
+    :param fpt_conn_id: a ``fptsms`` connection, read on the triggerer.
+    :param poll_interval: seconds between ``detail-ads`` calls; the first waits one interval too.
     """
 
     def __init__(
@@ -231,6 +236,12 @@ class FptCampaignReportTrigger(BaseTrigger):
     a million-row report neither holds the triggerer's event loop nor its memory.
 
     Events: ``{"status": "complete" | "deadline" | "error", "rows", "final", "pending", "message"}``.
+
+    :param campaign_code: the campaign whose ``dlr-ads`` report to count.
+    :param expected_rows: phones pushed to it: the report is complete when that many have a final status.
+    :param fpt_conn_id: a ``fptsms`` connection, read on the triggerer.
+    :param poll_interval: seconds between report downloads; the first waits one interval too.
+    :param deadline: epoch seconds after which the wait ends with the counts so far (None: no deadline).
     """
 
     def __init__(

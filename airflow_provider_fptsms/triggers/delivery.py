@@ -50,6 +50,8 @@ class FptDeliveryTrigger(BaseTrigger):
         which keeps the serialized trigger small however many messages were sent.
     :param db_url: the store's SQLAlchemy URL; None reads ``$FPTSMS_DLR_DB`` (else the default SQLite
         file) on the triggerer, which keeps a database password out of the serialized trigger.
+    :param poll_interval: seconds between reads of the store; the first waits one interval too.
+    :param deadline: epoch seconds after which the wait ends with the counts so far (None: no deadline).
     """
 
     def __init__(
