@@ -54,6 +54,8 @@ class AirflowHome:
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
             "FPTSMS_STATE_PATH": str(self.home / "fptsms-state"),
+            # `dags test` runs triggers in-process, with no scheduler to race: no floor on their first wait
+            "FPTSMS_TRIGGER_FIRST_CHECK_SECONDS": "0",
             **self.extra_env,
         }
         if sandbox_url:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -54,15 +55,26 @@ def campaign_outcome(status: CampaignStatus, wait_for: WaitFor) -> Outcome | Non
     return "sent" if status.is_sent else None
 
 
-async def after_the_sensors_check(poll_interval: float) -> None:
-    """Wait one interval before a trigger's first check: the sensor checked just before deferring.
+#: the shortest wait before a trigger's first check, in seconds (see :func:`after_the_sensors_check`)
+FIRST_CHECK_ENV = "FPTSMS_TRIGGER_FIRST_CHECK_SECONDS"
+FIRST_CHECK_DEFAULT = 10.0
 
-    Asking again at once would repeat that call, and a wait that ends within a second of the
-    deferral meets a scheduler race in Airflow 3.2-3.3 (the deferral's own executor "success",
-    processed after the trigger has already requeued the task, fails it as a "state mismatch":
-    apache/airflow#66374, #67287, #72716). ``make e2e`` hit it once in five runs before this wait.
+
+async def after_the_sensors_check(poll_interval: float) -> None:
+    """Wait before a trigger's first check: one interval, and at least ``$FPTSMS_TRIGGER_FIRST_CHECK_SECONDS``
+    (default 10). The sensor checked just before deferring, so asking again at once repeats that call.
+
+    And a wait that ends before the deferred task's own process has exited meets a scheduler race in
+    Airflow 3.2-3.3: the deferral's executor "success", processed after the trigger has already requeued
+    the task, fails it as a "state mismatch" (apache/airflow#66374, #67287, #72716). ``make e2e`` hit it
+    with a 3 s interval on a loaded machine, where the task process took 5 s to exit after deferring;
+    production intervals (minutes) never come near it.
     """
-    await asyncio.sleep(poll_interval)
+    try:
+        floor = float(os.environ.get(FIRST_CHECK_ENV, FIRST_CHECK_DEFAULT))
+    except ValueError:
+        floor = FIRST_CHECK_DEFAULT
+    await asyncio.sleep(max(poll_interval, floor))
 
 
 def every(seconds: float) -> str:

@@ -189,7 +189,9 @@ class Deployment:
             "FPTSMS_STATE_PATH": str(self.state_path),
             "FPTSMS_DLR_KEY": self.dlr_key,
             "FPTSMS_DLR_DB": f"sqlite:///{self.dlr_db}",
-            "FPTSMS_EXAMPLE_POLL_SECONDS": "3",  # the scheduler settles a deferral well within one interval
+            # polls every 3 s; a trigger's first check still waits FPTSMS_TRIGGER_FIRST_CHECK_SECONDS (10 s), which
+            # keeps it clear of the scheduler's deferral race on a loaded machine (triggers/campaign.py)
+            "FPTSMS_EXAMPLE_POLL_SECONDS": "3",
             "PYTHONUNBUFFERED": "1",
             **connection_env(self.sandbox_url),
             **self.extra_env,
