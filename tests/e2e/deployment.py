@@ -232,13 +232,14 @@ class Deployment:
             "127.0.0.1",
             "--port",
             str(self.sandbox_port),
-            # long enough that every sensor finds the campaign still waiting, and defers, even on a busy machine
+            # long enough that every sensor finds the campaign still waiting, and defers, even on a busy machine:
+            # each wait outlasts the task start before it plus a trigger's 10 s first check
             "--approval-delay",
-            "15",
+            "20",
             "--send-delay",
-            "8",
+            "20",
             "--dlr-delay",
-            "8",
+            "20",
             "--dlr-url",
             f"{self.api_url}/fptsms/dlr",
             program="fptsms-sandbox",
