@@ -31,7 +31,9 @@ def sms_hooks_tour() -> None:
 
         return str(FiboSmsHook().get_balance())
 
-    @task
+    # A dict return would also push each key as its own XCom (TaskFlow infers multiple_outputs from the
+    # annotation), and Airflow 3.0 refuses an XCom whose value is None: one XCom, the whole result.
+    @task(multiple_outputs=False)
     def send_otp() -> dict[str, Any]:
         import hashlib
 
@@ -56,7 +58,7 @@ def sms_hooks_tour() -> None:
         status = hook.campaign_status(code)
         return {"campaign_code": code, "pushed": pushed.num_message_sent, "state": status.state}
 
-    @task
+    @task(multiple_outputs=False)
     def fibo_alert(balance: str, otp: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +25,11 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the dev extra's tomli
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".matrix"
@@ -216,6 +222,8 @@ def run_cell(cell: Cell, wheel: Path) -> Outcome:
     log = cell.work / "log.txt"
     log.write_text(f"{cell.name} with {python}\n", encoding="utf-8")
     try:
+        if inputs(cell) not in cell.pins.read_text(encoding="utf-8").splitlines():
+            raise CellError("pins stale: run python scripts/matrix.py --lock")
         venv = install(cell, python, wheel, log)
         tree = copy_tree(cell)
         check_imports(cell, venv, tree, log)
@@ -228,12 +236,22 @@ def run_cell(cell: Cell, wheel: Path) -> Outcome:
     return outcome
 
 
+def inputs(cell: Cell) -> str:
+    """A digest of what the cell's pins are compiled from, written under them: stale pins fail the cell early."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = project.get("optional-dependencies", {})
+    parts = [*project["dependencies"], *extras.get("dev", []), *extras.get("sandbox", []), cell.source.read_text()]
+    return f"# inputs: {hashlib.sha256(chr(10).join(parts).encode()).hexdigest()[:16]}"
+
+
 def lock(cells: list[Cell]) -> None:
     for cell in cells:
         command = [uv(), "pip", "compile", "--quiet", "pyproject.toml", str(cell.source.relative_to(ROOT))]
         command += ["--extra", "dev", "--extra", "sandbox", "--python-version", cell.python]
         command += ["--custom-compile-command", "python scripts/matrix.py --lock"]
         subprocess.run([*command, "-o", str(cell.pins.relative_to(ROOT))], cwd=ROOT, check=True)
+        with cell.pins.open("a", encoding="utf-8") as pins:
+            pins.write(inputs(cell) + "\n")
         print(f"pinned {cell.pins.relative_to(ROOT)}")
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from importlib.metadata import distribution as distribution_of
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
@@ -63,8 +64,8 @@ def distribution(module: str) -> str:
         return canonicalize_name("apache-airflow-providers-" + module.removeprefix("airflow.providers."))
     if module == "airflow":
         return "apache-airflow"
-    [name, *_] = packages_distributions()[module]
-    return canonicalize_name(name)
+    names = packages_distributions().get(module)  # Python 3.10 sees only distributions with a top_level.txt
+    return canonicalize_name(names[0] if names else distribution_of(module).metadata["Name"])
 
 
 def pinned(name: str) -> list[Version]:
