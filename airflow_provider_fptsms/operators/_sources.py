@@ -54,7 +54,7 @@ def when_empty(on_empty: str, source: Any) -> None:
             "check the export; for days with nobody to message pass on_empty='skip' or on_empty='succeed'",
         )
     if on_empty == "skip":
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow_provider_fptsms._compat import AirflowSkipException
 
         raise AirflowSkipException(f"phones {_shown(source)} is empty: no data rows, nothing to send (on_empty='skip')")
 

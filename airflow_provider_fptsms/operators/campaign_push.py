@@ -13,8 +13,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
+from airflow_provider_fptsms._compat import AirflowException, AirflowFailException
 from airflow_provider_fptsms.delivery import Outcome, chunk_landed, classify
 from airflow_provider_fptsms.gateways.errors import NetworkError, QuotaError, SmsError
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner

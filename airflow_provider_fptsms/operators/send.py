@@ -27,8 +27,8 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_fptsms._compat import AirflowException
 from airflow_provider_fptsms.delivery import (
     FPT_DUPLICATE_WINDOW,
     NO_RECONCILER,

@@ -35,9 +35,9 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> AirflowHome:
 
 #: Seconds the sandbox's telco takes to approve, send and report: each must outlast the tasks before a wait's
 #: first check, or the sensor finds the campaign done and never defers (the tests check that it does).
-#: ``dag.test`` on Airflow 3.0/3.1 spends ~3 s starting each task (3.2+ well under one), and a wait follows two
+#: ``dag.test`` on Airflow 3.0-3.2 spends ~3 s starting each task (3.3 well under one), and a wait follows two
 #: or three of them; under load, 10 s proved too short there.
-QC_DELAY = "2" if airflow_at_least("3.2") else "20"
+QC_DELAY = "2" if airflow_at_least("3.3") else "20"
 
 
 @pytest.fixture

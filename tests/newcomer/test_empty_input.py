@@ -7,8 +7,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowSkipException
 
+from airflow_provider_fptsms._compat import AirflowSkipException
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
 from airflow_provider_fptsms.operators.campaign import FptPushCampaignOperator
 from airflow_provider_fptsms.operators.send import FptSendSmsOperator

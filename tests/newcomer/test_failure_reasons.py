@@ -8,8 +8,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_fptsms._compat import AirflowException
 from airflow_provider_fptsms.operators.send import FptSendSmsOperator
 from airflow_provider_fptsms.sandbox.pytest_plugin import SandboxHandle
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pendulum
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_fptsms._compat import AirflowFailException
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, NetworkError
 from airflow_provider_fptsms.operators.campaign import (
     FptCreateCampaignOperator,
