@@ -104,28 +104,20 @@ def connection_extras(conn: Any) -> dict[str, Any]:
         raise InvalidInputError("extra", type(extra).__name__, "is not a JSON object", "write it as {...}")
     for key, value in extra.items():
         if key not in PROVIDER_EXTRAS and value not in (None, ""):
-            mask_named(value, key)
+            mask(value, name=key)
     return extra
 
 
-def mask_named(value: Any, name: str) -> None:
-    """Register ``value`` if Airflow deems its ``name`` sensitive (``password``, ``api_key``, ...)."""
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - outside a full Airflow install
-        return
-    mask_secret({name: value})
-
-
-def mask(secret: str | None) -> None:
-    """Register a secret with Airflow's masker so it never shows in task logs."""
-    if not secret:
+def mask(secret: Any, *, name: str | None = None) -> None:
+    """Register a secret with Airflow's masker so it never shows in task logs; with ``name``, only if
+    Airflow deems that name sensitive (``password``, ``api_key``, ...)."""
+    if secret is None or secret == "":
         return
     try:
         from airflow.sdk.log import mask_secret
     except ImportError:  # pragma: no cover - outside a full Airflow install
         return
-    mask_secret(secret)
+    mask_secret(secret if name is None else {name: secret})
 
 
 def retry_policy(
