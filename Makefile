@@ -116,4 +116,4 @@ lock: venv
 	$(BIN)/uv pip compile pyproject.toml --extra e2e -c requirements/lock.txt --python-version 3.11 -o requirements/e2e.txt
 
 clean:
-	rm -rf $(VENV) .demo .e2e .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .demo .e2e .e2e-celery .matrix site dist .mypy_cache .ruff_cache .pytest_cache

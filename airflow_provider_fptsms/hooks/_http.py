@@ -113,10 +113,8 @@ def mask(secret: Any, *, name: str | None = None) -> None:
     Airflow deems that name sensitive (``password``, ``api_key``, ...)."""
     if secret is None or secret == "":
         return
-    try:
-        from airflow.sdk.log import mask_secret
-    except ImportError:  # pragma: no cover - outside a full Airflow install
-        return
+    from airflow.sdk.log import mask_secret  # every supported line has it; a failure here must not go unseen
+
     mask_secret(secret if name is None else {name: secret})
 
 
