@@ -58,6 +58,16 @@ class CampaignSpecDeprecationWarning(FutureWarning):
 
 
 @dataclass(frozen=True)
+class SignOff:
+    """``sign_off:``: who approves the campaign before it is created, and how long they have."""
+
+    respondents: tuple[str, ...]
+    timeout: timedelta = timedelta(hours=24)
+    #: SMS the alerts phones when a sign-off waits
+    notify: bool = False
+
+
+@dataclass(frozen=True)
 class CampaignSpec:
     source: Path
     dag_id: str
@@ -83,6 +93,16 @@ class CampaignSpec:
     pool_slots: int | None = None
     retries: int | None = None
     retry_delay: timedelta | None = None
+    #: add the advertising label when the message lacks it (``True``: ``[QC]``)
+    auto_label: bool | str = False
+    #: do-not-contact lists, by name (a file's name when the spec lists paths)
+    suppress: dict[str, str] = field(default_factory=dict)
+    #: the frequency cap across campaigns (None: off)
+    max_per_24h: int | None = 3
+    #: VND per message part by telco (empty: the connection's ``prices`` extra)
+    prices: dict[str, float] = field(default_factory=dict)
+    #: a human approval before the campaign is created (None: none)
+    sign_off: SignOff | None = None
 
     @property
     def schedule(self) -> str:
@@ -170,6 +190,8 @@ class _Checker:
         return CampaignSpecError(f"{self.source.name}: {name}", value, problem, hint)
 
     def spec(self) -> CampaignSpec:
+        from airflow_provider_fptsms.sms.compliance import qc_message
+        from airflow_provider_fptsms.sms.cost import check_prices
         from airflow_provider_fptsms.sms.phones import normalise
         from airflow_provider_fptsms.sms.text import check_message
 
@@ -180,10 +202,15 @@ class _Checker:
             first = problems[0]
             raise self.fail(first.key, first.value, first.problem, first.hint)
         message = data["message"].strip()
+        auto_label = data.get("auto_label", False)
         try:
-            check_message(message, field="message")
+            check_message(qc_message(message, auto_label), field="message")
         except InvalidInputError as error:
             raise self.fail("message", "<text>", error.description.split(": ", 1)[-1], error.next_step) from None
+        try:
+            prices = check_prices(data.get("prices"))
+        except InvalidInputError as error:
+            raise self.fail(error.field, error.value, error.description.split(": ", 1)[-1], error.next_step) from None
         send_at = self._send_at(data["send_at"].strip())
         audience = data["audience"]
         if isinstance(audience, str):
@@ -228,7 +255,49 @@ class _Checker:
             pool_slots=_whole(data.get("pool_slots")),
             retries=_whole(data.get("retries")),
             retry_delay=None if delay is None else timedelta(minutes=delay),
+            auto_label=auto_label,
+            suppress=self._suppress(data.get("suppress")),
+            max_per_24h=_whole(data.get("max_per_24h", 3)),
+            prices=prices,
+            sign_off=self._sign_off(data.get("sign_off"), bool(phones)),
         )
+
+    def _sign_off(self, value: dict[str, Any] | None, has_alert_phones: bool) -> SignOff | None:
+        """``sign_off:``, refused when the DAG is parsed on an Airflow without Human-in-the-loop (< 3.1)."""
+        if not value:
+            return None
+        from airflow_provider_fptsms._compat import AirflowOptionalProviderFeatureException
+        from airflow_provider_fptsms.operators.sign_off import require_sign_off
+
+        try:
+            require_sign_off()
+        except AirflowOptionalProviderFeatureException as error:
+            raise self.fail("sign_off", "{...}", str(error), "remove sign_off: or upgrade Airflow") from None
+        if value.get("notify") and not has_alert_phones:
+            raise self.fail("sign_off.notify", True, "needs alerts.phones to send to", "add alerts: {phones: [...]}")
+        respondents = value["respondents"]
+        names = (respondents,) if isinstance(respondents, str) else tuple(respondents)
+        return SignOff(
+            respondents=tuple(name.strip() for name in names),
+            timeout=timedelta(hours=value.get("timeout_hours", 24)),
+            notify=bool(value.get("notify", False)),
+        )
+
+    def _suppress(self, value: object) -> dict[str, str]:
+        """The do-not-contact lists by name; local files are resolved against the spec and must exist."""
+        if not value:
+            return {}
+        named: list[tuple[str, str | None, Any]]
+        if isinstance(value, dict):
+            named = [(f"suppress.{name}", str(name), path) for name, path in value.items()]
+        else:
+            paths = [value] if isinstance(value, str) else list(value)  # type: ignore[call-overload]
+            named = [(f"suppress[{index}]", None, path) for index, path in enumerate(paths)]
+        lists: dict[str, str] = {}
+        for key, name, path in named:
+            resolved = self._path(key, path, must_exist=True)
+            lists[name or Path(resolved).name] = resolved
+        return lists
 
     def _renamed(self, data: dict[str, Any]) -> dict[str, Any]:
         """``schedule:`` (spec version 1) read as ``send_at:``, with a warning; an Airflow schedule there fails."""
@@ -391,6 +460,7 @@ def campaign_dag(
     poll = poll_interval if poll_interval is not None else spec.poll_interval
     on_failure: Any = None
     on_report: Any = None
+    notifier: Any = None
     if spec.alert_phones:
         notifier = FptSmsNotifier if spec.alert_via == "fpt" else FiboSmsNotifier
         on_failure = notifier(message=TASK_FAILED_ALERT, phones=list(spec.alert_phones))
@@ -416,17 +486,25 @@ def campaign_dag(
             phone_column=spec.audience_column,
             quota_margin=spec.quota_margin,
             brandname=spec.brandname,
+            auto_label=spec.auto_label,
+            prices=dict(spec.prices) or None,
             fpt_conn_id=conn,
         )
         create.name_hint = (
             f"change 'name:' in {spec.source.name}" if spec.name else f"add a 'name:' to {spec.source.name}"
         )
+        if spec.sign_off is not None:
+            _sign_off_before(create, spec, notifier if spec.sign_off.notify else None)
         code: Any = create.output  # the CampaignCode, resolved at run time
         push = FptPushCampaignOperator(
             task_id="push_phones",
             campaign_code=code,
             phones=spec.audience_path,
             phone_column=spec.audience_column,
+            suppress=dict(spec.suppress) or None,
+            max_per_24h=spec.max_per_24h,
+            advertiser=spec.brandname,
+            prices=dict(spec.prices) or None,
             chunk_size=spec.chunk_size,
             retries=task_defaults.get("retries", 3),  # idempotent: safe to retry more than Airflow's default
             fpt_conn_id=conn,
@@ -449,3 +527,37 @@ def campaign_dag(
         )
         push >> approval >> sent >> report
     return dag
+
+
+def _sign_off_before(create: Any, spec: CampaignSpec, notifier: Any) -> None:
+    """preview_campaign >> sign_off >> create: the preview counts what the push would (nothing recorded), and
+    the respondents approve or reject it; a rejection skips every task after it."""
+    from airflow_provider_fptsms.notifications.sms import SIGN_OFF_ALERT
+    from airflow_provider_fptsms.operators.campaign_preview import FptCampaignPreviewOperator
+    from airflow_provider_fptsms.operators.sign_off import preview_body, sign_off_task
+
+    assert spec.sign_off is not None
+    preview = FptCampaignPreviewOperator(
+        task_id="preview_campaign",
+        message=spec.message,
+        auto_label=spec.auto_label,
+        schedule_time=spec.send_at,
+        campaign_name=spec.name,
+        phones=spec.audience_path,
+        phone_column=spec.audience_column,
+        quota_margin=spec.quota_margin,
+        brandname=spec.brandname,
+        prices=dict(spec.prices) or None,
+        suppress=dict(spec.suppress) or None,
+        max_per_24h=spec.max_per_24h,
+        fpt_conn_id=spec.fpt_conn_id,
+    )
+    sign_off = sign_off_task(
+        subject=f"Send QC campaign {{{{ ti.xcom_pull(task_ids='preview_campaign')['campaign_name'] }}}} "
+        f"({spec.source.name})?",
+        body=preview_body("preview_campaign", "markdown"),
+        respondents=list(spec.sign_off.respondents),
+        timeout=spec.sign_off.timeout,
+        notifiers=[notifier(message=SIGN_OFF_ALERT, phones=list(spec.alert_phones))] if notifier else None,
+    )
+    preview >> sign_off >> create

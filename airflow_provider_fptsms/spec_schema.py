@@ -122,6 +122,72 @@ SCHEMA: dict[str, Any] = {
                 },
             },
         },
+        "auto_label": {
+            "type": ["boolean", "string"],
+            "enum": [True, False, "[QC]", "[AD]"],
+            "default": False,
+            "description": "Add the advertising label when the message lacks it: true for [QC], or the label. "
+            "Without it a message that does not start with [QC] or [AD] is refused when the DAG is parsed "
+            "(Decree 91/2020/ND-CP). The label counts in the message's parts and quota.",
+            "x-example": "true",
+        },
+        "suppress": {
+            "type": ["array", "object", "string"],
+            "items": {"type": "string", "minLength": 1},
+            "additionalProperties": {"type": "string", "minLength": 1},
+            "default": [],
+            "description": "Do-not-contact lists checked before the push: a path, a list of paths, or "
+            "{name: path}; txt / csv / .gz, local (relative to the spec, checked at parse time) or s3://... "
+            "A phone on any of them is never pushed.",
+            "x-example": "{dnc: data/dnc-2026-11.csv, opt_outs: data/opt_outs.txt}",
+        },
+        "max_per_24h": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "default": 3,
+            "description": "Advertising messages one phone may get from this brandname in any 24 hours, counting "
+            "every campaign in the contact history (Decree 91/2020/ND-CP: 3); null switches the cap off.",
+            "x-example": "3",
+        },
+        "prices": {
+            "type": "object",
+            "additionalProperties": {"type": "number", "minimum": 0},
+            "description": "VND per message part by telco (viettel, vina, mobi, vietnamobile, gmobile, itel, reddi, "
+            "default), for the cost estimates.",
+            "x-default": "the connection's prices extra",
+            "x-example": "{viettel: 850, vina: 850, mobi: 850, default: 900}",
+        },
+        "sign_off": {
+            "type": "object",
+            "description": "A human approval before the campaign is created (Airflow 3.1+ Human-in-the-loop): the "
+            "respondents see a preview (audience, exclusions, cost, the message) and approve or reject; a "
+            "rejection, or no answer in time, creates nothing.",
+            "x-example": "{respondents: [marketing_lead], timeout_hours: 4}",
+            "required": ["respondents"],
+            "additionalProperties": False,
+            "properties": {
+                "respondents": {
+                    "type": ["array", "string"],
+                    "items": {"type": "string", "minLength": 1},
+                    "minItems": 1,
+                    "description": "Who may answer: Airflow user ids (the username with the simple auth manager).",
+                    "x-example": "[marketing_lead]",
+                },
+                "timeout_hours": {
+                    "type": "number",
+                    "exclusiveMinimum": 0,
+                    "default": 24,
+                    "description": "No answer within this time counts as a rejection.",
+                    "x-example": "4",
+                },
+                "notify": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "Send the alerts phones an SMS when a sign-off waits (needs alerts.phones).",
+                    "x-example": "true",
+                },
+            },
+        },
         "quota_margin": {
             "type": "integer",
             "minimum": 0,

@@ -65,11 +65,19 @@ class Creation:
 @dataclass
 class Chunk:
     index: int
+    #: the first position (1-based, among the range's unique valid phones) this chunk covers
     first_row: int
+    #: phones pushed in this chunk
     rows: int
     batch_id: str
     messages: int
     remain_quota: int | None
+    #: positions covered, when some were not pushed (suppressed or capped); 0: ``rows`` (records before it)
+    span: int = 0
+
+    @property
+    def covered(self) -> int:
+        return self.span or self.rows
 
 
 @dataclass
@@ -91,6 +99,12 @@ class PushProgress:
     @property
     def pushed_rows(self) -> int:
         return sum(chunk.rows for chunk in self.chunks)
+
+    @property
+    def covered_rows(self) -> int:
+        """Positions the acknowledged chunks cover, those pushed and those skipped between them: a retry
+        starts after them (chunks are contiguous)."""
+        return sum(chunk.covered for chunk in self.chunks)
 
     @property
     def remain_quota(self) -> int | None:

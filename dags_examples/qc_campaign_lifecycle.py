@@ -36,7 +36,7 @@ POOL = "fptsms_gateway"
 # Production polls every few minutes; the demo's sandbox answers within seconds.
 POLL = float(os.environ.get("FPTSMS_EXAMPLE_POLL_SECONDS", "300"))
 ALERT_PHONES = os.environ.get("FPTSMS_EXAMPLE_ALERT_PHONES", "0912000111").split(",")
-MESSAGE = "FPT Shop: Giam 20% phu kien cuoi tuan nay. Chi tiet tai fptshop.com.vn. Tu choi QC soan TC gui 9xxx"
+MESSAGE = "[QC] FPT Shop: Giam 20% phu kien cuoi tuan nay. Chi tiet tai fptshop.com.vn. Tu choi QC soan TC gui 9xxx"
 
 
 ON_FAILURE = FptSmsNotifier(message=TASK_FAILED_ALERT, phones=ALERT_PHONES)

@@ -53,7 +53,7 @@ def sms_hooks_tour() -> None:
         tomorrow = datetime.now(VN_TZ) + timedelta(days=1)
         schedule = tomorrow.replace(hour=9, minute=0, second=0, microsecond=0)
         name = "tour-" + hashlib.sha256(_run_key().encode()).hexdigest()[:12]
-        code = hook.create_campaign(name, "Khuyen mai 20% cuoi tuan", schedule, quota=len(PHONES))
+        code = hook.create_campaign(name, "[QC] Khuyen mai 20% cuoi tuan", schedule, quota=len(PHONES))
         pushed = hook.push_campaign(code, PHONES)
         status = hook.campaign_status(code)
         return {"campaign_code": code, "pushed": pushed.num_message_sent, "state": status.state}

@@ -48,6 +48,7 @@ UNDEFINED = "-"
 
 #: Ready-made alert texts for QC campaign DAGs (templated).
 TASK_FAILED_ALERT = "QC {{ ti.dag_id }}: task {{ ti.task_id }} failed"
+SIGN_OFF_ALERT = "QC {{ ti.dag_id }}: a campaign waits for your sign-off (Airflow: Required actions)"
 REPORT_READY_ALERT = (
     "QC {{ ti.dag_id }}: {{ ti.xcom_pull(task_ids='delivery_report')['delivered'] }} delivered, "
     "{{ ti.xcom_pull(task_ids='delivery_report')['failed'] }} failed"

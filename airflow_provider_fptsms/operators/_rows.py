@@ -28,10 +28,20 @@ SEND_STATUSES = (
     "duplicate_content",
     "invalid",
     "duplicate",
+    "suppressed",
     "not_sent",
 )
 #: statuses a row of a push's report may have
-PUSH_STATUSES = ("pushed", "already_pushed", "not_pushed", "in_doubt", "invalid", "duplicate")
+PUSH_STATUSES = (
+    "pushed",
+    "already_pushed",
+    "not_pushed",
+    "in_doubt",
+    "invalid",
+    "duplicate",
+    "suppressed",
+    "capped",
+)
 
 
 def invalid_reason(reason: str) -> str:
@@ -44,6 +54,19 @@ def duplicate_reason(first_row: int | None) -> str:
     """A duplicate row's ``error`` cell: it is not sent again, because an earlier row has the same phone."""
     where = f"row {first_row}" if first_row is not None else "an earlier row"
     return f"same phone as {where}: it gets one message, not two"
+
+
+def suppressed_reason(list_name: str) -> str:
+    """A suppressed row's ``error`` cell: which do-not-contact list holds the phone."""
+    return f"on the do-not-contact list {list_name}: never sent advertising (Decree 91/2020/ND-CP)"
+
+
+def capped_reason(cap: int) -> str:
+    """A capped row's ``error`` cell: the advertiser's earlier campaigns already reach the legal limit."""
+    return (
+        f"would exceed {cap} advertising message(s) to this phone within 24 hours from this advertiser "
+        "(Decree 91/2020/ND-CP, counted across campaigns): not pushed"
+    )
 
 
 def default_path(context: Context, kind: str) -> str:

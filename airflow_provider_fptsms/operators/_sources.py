@@ -8,9 +8,12 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from airflow_provider_fptsms.sms.suppression import Suppression
 
 PhoneSource = Union[Sequence[str], str, os.PathLike, Any]  # noqa: UP007 - also an ObjectStoragePath
 
@@ -168,3 +171,45 @@ def _local_file(source: Any) -> Iterator[Path]:
             "phones", _shown(source), "file not found", "check the path on the worker (or pass a list of phones)"
         )
     yield path
+
+
+#: ``suppress=``: one source, several, or ``{name: source}`` (the name is what reports and summaries show)
+SuppressSource = Union[PhoneSource, Sequence[PhoneSource], dict[str, PhoneSource]]  # noqa: UP007
+
+
+def read_suppression(suppress: SuppressSource | None, *, international: bool = False) -> Suppression:
+    """Read every do-not-contact list of ``suppress`` before the first send (each streamed, a few MB per
+    million numbers); a list's numbers are cleaned exactly like the audience's."""
+    from airflow_provider_fptsms.sms.suppression import Suppression, build_list
+
+    lists = []
+    for name, source in _named_sources(suppress):
+        with numbered_phones(source) as rows:
+            lists.append(build_list(name, rows, international=international))
+    return Suppression(lists)
+
+
+def _named_sources(suppress: Any) -> list[tuple[str, Any]]:
+    """``(name, source)`` for each list: a file is named by its file name, a literal list ``list <n>``."""
+    suppress = as_source(suppress)
+    if suppress is None or (isinstance(suppress, (list, tuple)) and not suppress):
+        return []
+    if isinstance(suppress, dict):
+        return [(str(name), source) for name, source in suppress.items()]
+    several = isinstance(suppress, (list, tuple)) and all(_is_list_or_file(item) for item in suppress)
+    sources = list(suppress) if several else [suppress]
+    named = []
+    for number, source in enumerate(sources, 1):
+        if isinstance(source, (list, tuple)):
+            named.append((f"list {number}", source))
+        else:
+            named.append((Path(str(getattr(source, "path", None) or source)).name, source))
+    return named
+
+
+def _is_list_or_file(item: Any) -> bool:
+    """A whole list, or a path, as opposed to one phone number (no number holds a '/' or a file suffix)."""
+    if isinstance(item, (list, tuple, os.PathLike)) or hasattr(item, "protocol"):
+        return True
+    text = str(item)
+    return "/" in text or text.lower().endswith((".csv", ".txt", ".gz", ".tsv"))

@@ -19,10 +19,13 @@ from airflow_provider_fptsms.gateways.errors import CampaignNameTakenError, SmsE
 from airflow_provider_fptsms.idempotency import operation_key_for
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
 from airflow_provider_fptsms.operators._sources import PhoneSource, numbered_phones
+from airflow_provider_fptsms.sms.compliance import QC_LABELS, qc_message
 from airflow_provider_fptsms.state import Creation
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_fptsms.sms.cost import Cost
 
 MAX_NAME = 32
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -48,7 +51,13 @@ def derive_campaign_name(dag_id: str, moment: datetime | str) -> str:
 class FptCreateCampaignOperator(_FptOperator):
     """Create a QC campaign exactly once per DAG run; returns the CampaignCode.
 
-    :param message: the advertising text (templated). QC text travels as plain text.
+    :param message: the advertising text (templated). QC text travels as plain text. It must start with
+        an advertising label (``[QC]`` or ``[AD]``, Decree 91/2020/ND-CP) unless ``auto_label`` adds it.
+    :param auto_label: add the label when the message lacks one: ``True`` for ``[QC]``, or the label to
+        add (one of ``qc_labels``). The label counts in the message's length, parts and quota.
+    :param qc_labels: the labels accepted at the first position of the message.
+    :param prices: VND per message part by telco (``{"viettel": 850, "default": 900}``), for the cost estimate
+        logged and returned by a dry run. Default: the connection's ``prices`` extra.
     :param schedule_time: ``'YYYY-MM-DD HH:mm'`` Vietnam time, a datetime, or ``"next_valid"``
         (templated). Checked against FPT's rules (send windows 08:00-11:30 / 13:30-20:00, approval
         lead time counted in telco order hours Mon-Fri 08:30-16:30) before any call.
@@ -99,9 +108,15 @@ class FptCreateCampaignOperator(_FptOperator):
         reuse_existing: bool = False,
         fpt_conn_id: str = "fptsms_default",
         state_path: str | None = None,
+        auto_label: bool | str = False,
+        qc_labels: Sequence[str] = QC_LABELS,
+        prices: dict[str, float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(fpt_conn_id=fpt_conn_id, state_path=state_path, **kwargs)
+        self.auto_label = auto_label
+        self.qc_labels = tuple(qc_labels)
+        self.prices = prices
         self.idempotency_key = idempotency_key
         self.reuse_existing = reuse_existing
         self.message = message
@@ -130,32 +145,41 @@ class FptCreateCampaignOperator(_FptOperator):
         moment = context.get("logical_date") or context["ti"].run_id
         return derive_campaign_name(context["ti"].dag_id, moment)
 
-    def _quota(self, per_phone: int) -> tuple[int, dict[str, Any]]:
+    def _quota(self, per_phone: int) -> tuple[int, dict[str, Any], Cost | None]:
+        """The quota to ask for, the audience's figures, and its estimated cost (None without phones)."""
         from airflow_provider_fptsms.gateways.errors import InvalidInputError
+        from airflow_provider_fptsms.operators._prices import operator_prices
+        from airflow_provider_fptsms.sms.cost import CostCounter
         from airflow_provider_fptsms.sms.phones import PhoneStats, clean_numbered
 
         if self.quota is not None:
             if isinstance(self.quota, bool) or not isinstance(self.quota, int) or self.quota <= 0:
                 raise InvalidInputError("quota", self.quota, "must be a positive integer", "or pass phones= instead")
-            return self.quota + self.quota_margin, {}
+            return self.quota + self.quota_margin, {}, None
         if self.phones is None:
             raise InvalidInputError("quota", None, "needs phones= or quota=", "pass the audience or a quota")
         if self.quota_margin < 0:
             raise InvalidInputError("quota_margin", self.quota_margin, "must be >= 0", "pass 0 or more")
         stats = PhoneStats()
+        costs = CostCounter(operator_prices(self.prices, self.hook, dry_run=self._dry_run))
         with numbered_phones(self.phones, self.phone_column) as rows:
-            for _ in clean_numbered(rows, stats=stats):
-                pass
+            for result in clean_numbered(rows, stats=stats):
+                if result.phone is not None and not result.duplicate:
+                    costs.add(result.phone, per_phone)
         if stats.unique == 0:
             raise InvalidInputError("phones", f"{stats.total} rows", "contain no valid phone", "check the audience")
-        return stats.unique * per_phone + self.quota_margin, stats.as_dict()
+        return stats.unique * per_phone + self.quota_margin, stats.as_dict(), costs.cost()
 
-    def execute(self, context: Context) -> str | dict[str, Any]:
+    def plan(self, context: Context) -> dict[str, Any]:
+        """Everything checked before any call, as the dry run returns it: the name, the ScheduleTime, the
+        quota, the audience's figures and the estimated cost. The message is labelled (``auto_label``) first:
+        that text is the one sent, counted and recorded."""
         import pendulum
 
         from airflow_provider_fptsms.sms.schedule import next_valid_slot, validate_schedule
         from airflow_provider_fptsms.sms.text import check_message, qc_quota_per_phone
 
+        self.message = qc_message(self.message, self.auto_label, self.qc_labels)
         name = self._name(context)
         info = check_message(self.message)
         per_phone = qc_quota_per_phone(self.message)
@@ -164,28 +188,33 @@ class FptCreateCampaignOperator(_FptOperator):
             when = next_valid_slot(now, self.approval_lead)
         else:
             when = validate_schedule(self.schedule_time, now, self.approval_lead)
-        quota, audience = self._quota(per_phone)
+        quota, audience, cost = self._quota(per_phone)
         schedule = when.strftime("%Y-%m-%d %H:%M")
         self.log.info(
-            "Campaign %r: ScheduleTime %s, %s, %d message(s) per phone, quota %d, audience %s",
+            "Campaign %r: ScheduleTime %s, %s, %d message(s) per phone, quota %d, audience %s, cost %s",
             name,
             schedule,
             info.encoding,
             per_phone,
             quota,
             audience or "n/a",
+            cost.describe() if cost else "n/a (quota given, no audience)",
         )
+        return {
+            "campaign_name": name,
+            "schedule_time": schedule,
+            "quota": quota,
+            "messages_per_phone": per_phone,
+            "encoding": info.encoding,
+            "audience": audience,
+            "estimated_cost": cost.as_dict() if cost else None,
+        }
+
+    def execute(self, context: Context) -> str | dict[str, Any]:
+        plan = self.plan(context)
         if self._dry_run:
-            return {
-                "dry_run": True,
-                "campaign_name": name,
-                "schedule_time": schedule,
-                "quota": quota,
-                "messages_per_phone": per_phone,
-                "encoding": info.encoding,
-                "audience": audience,
-            }
-        return self._create_once(context, name, schedule, quota)
+            return {"dry_run": True, **plan}
+        return self._create_once(context, plan["campaign_name"], plan["schedule_time"], plan["quota"])
 
     def _check_unchanged(self, record: Creation, quota: int, schedule: str) -> None:
         """A re-run after the message, audience or schedule was fixed must not silently reuse the old campaign."""

@@ -10,25 +10,41 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_fptsms._compat import AirflowException, AirflowFailException
 from airflow_provider_fptsms.delivery import Outcome, chunk_landed, classify
-from airflow_provider_fptsms.gateways.errors import NetworkError, QuotaError, SmsError
+from airflow_provider_fptsms.gateways.errors import NetworkError, QuotaError, SmsError, mask_phone, mask_phones
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
-from airflow_provider_fptsms.operators._rows import csv_line, default_path, duplicate_reason, invalid_reason, row_report
+from airflow_provider_fptsms.operators._prices import operator_prices
+from airflow_provider_fptsms.operators._rows import (
+    capped_reason,
+    csv_line,
+    default_path,
+    duplicate_reason,
+    invalid_reason,
+    row_report,
+    suppressed_reason,
+)
 from airflow_provider_fptsms.operators._sources import (
     PhoneSource,
+    SuppressSource,
     check_on_empty,
     count_rows,
     numbered_phones,
+    read_suppression,
     when_empty,
 )
+from airflow_provider_fptsms.sms.cost import CostCounter
+from airflow_provider_fptsms.sms.frequency import DEFAULT_MAX_PER_24H
 from airflow_provider_fptsms.state import Chunk, PushProgress
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_fptsms.operators._contacts import ContactCap
 
 
 class FptPushCampaignOperator(_FptOperator):
@@ -57,9 +73,38 @@ class FptPushCampaignOperator(_FptOperator):
         ``"succeed"`` having pushed nothing.
     :param phone_column: the phone's CSV column when ``phones`` is a file.
     :param progress_every: seconds between progress log lines.
+    :param suppress: do-not-contact lists (templated): a file (txt / CSV / .gz, local or ObjectStoragePath), a
+        list or XCom, several of them, or ``{name: source}``, e.g. the national DNC export and the team's
+        opt-outs. Numbers are cleaned like the audience's; a phone on any list is never pushed (``suppressed``
+        in the report, counted by list in the summary). Each list costs a few MB per million numbers.
+    :param max_per_24h: the frequency cap (Decree 91/2020/ND-CP: 3): a phone that would get more advertising
+        messages than this from the advertiser in any 24 hours, counting every campaign recorded in the
+        contact history around this campaign's ScheduleTime, is not pushed (``capped``). The pushed phones
+        are recorded (as keyed hashes) before each chunk is sent. ``None`` switches the cap off.
+    :param schedule_time: the campaign's ScheduleTime (templated; ``'YYYY-MM-DD HH:mm'`` Vietnam time), for
+        the cap. Default: FPT's SendingTime from ``detail-ads``.
+    :param advertiser: whose campaigns count together for the cap. Default: the connection's ``brandname``
+        extra, else its client id.
+    :param contact_history_db: SQLAlchemy URL of the contact history (templated). Default
+        ``$FPTSMS_CONTACT_HISTORY_DB``, else ``sqlite:///$AIRFLOW_HOME/fptsms/contact_history.db``; use one
+        shared database (Postgres) when several workers push.
+    :param contact_history_key_conn_id: a connection whose password is the key that hashes phones in the
+        history. Default ``$FPTSMS_CONTACT_HISTORY_KEY``, else (SQLite only) a key file created beside the
+        database. Every worker must use the same key.
+    :param prices: VND per message part by telco (``{"viettel": 850, "default": 900}``), for the summary's
+        ``cost`` of what this range pushed. Default: the connection's ``prices`` extra.
     """
 
-    template_fields: Sequence[str] = ("campaign_code", "phones", "output_path", "invalid_output", "state_path")
+    template_fields: Sequence[str] = (
+        "campaign_code",
+        "phones",
+        "output_path",
+        "invalid_output",
+        "state_path",
+        "suppress",
+        "schedule_time",
+        "contact_history_db",
+    )
 
     def __init__(
         self,
@@ -74,9 +119,23 @@ class FptPushCampaignOperator(_FptOperator):
         progress_every: float = 10.0,
         chunk_attempts: int = 3,
         on_empty: str = "fail",
+        suppress: SuppressSource | None = None,
+        max_per_24h: int | None = DEFAULT_MAX_PER_24H,
+        schedule_time: str | datetime | None = None,
+        advertiser: str | None = None,
+        contact_history_db: str | None = None,
+        contact_history_key_conn_id: str | None = None,
+        prices: dict[str, float] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.prices = prices
+        self.suppress = suppress
+        self.max_per_24h = max_per_24h
+        self.schedule_time = schedule_time
+        self.advertiser = advertiser
+        self.contact_history_db = contact_history_db
+        self.contact_history_key_conn_id = contact_history_key_conn_id
         self.chunk_attempts = chunk_attempts
         self.on_empty = on_empty
         check_on_empty(on_empty)
@@ -157,68 +216,50 @@ class FptPushCampaignOperator(_FptOperator):
         return landed
 
     def _push(self, context: Context, record: PushProgress, owner: str) -> dict[str, Any]:
-        from airflow_provider_fptsms.gateways.errors import mask_phone
         from airflow_provider_fptsms.sms.phones import PhoneStats, clean_numbered
 
         stats = PhoneStats()
         first, last = self.row_range or (1, None)
-        already = record.pushed_rows
-        earlier = _EarlierChunks(record)
-        expected_rows = self._rows
-        started, last_log, sent_now = time.monotonic(), time.monotonic(), 0
-        segments = (record.chunks[0].messages // record.chunks[0].rows) if record.chunks else None
-        chunk: list[str] = []
-        pending: list[Any] = []  # the open chunk's rows (row numbers) and the skipped rows between them, in order
-        chunk_first = 0
-        unique_index = 0
-        stopped: Exception | None = None  # the push failed: the rest of the list is accounted, then it is raised
+        covered = record.covered_rows  # positions the acknowledged chunks hold (pushed or skipped between)
+        suppression = read_suppression(self.suppress)
+        cap = _LazyCap(self._cap) if self.max_per_24h is not None else None  # no call for an empty list
+        started, last_log, pushed_before = time.monotonic(), time.monotonic(), record.pushed_rows
         target = self.output_path or default_path(context, "pushes")
+        unique_index = 0
         with (
             numbered_phones(self.phones, self.phone_column) as rows,
             self._invalid_writer() as invalid,
             row_report(target, PUSH_REPORT_FIELDS) as report,
         ):
+            batch = _Batch(self, record, owner, report, cap, CostCounter(operator_prices(self.prices, self.hook)))
             for result in clean_numbered(rows, stats=stats):
                 if result.phone is None or result.duplicate:
                     if result.phone is None:
                         invalid(result.row, result.reason or "")
                     owner_index = max(unique_index, 1)  # a row that is not pushed belongs to the range before it
                     if owner_index >= first and (last is None or owner_index <= last):
-                        line = _skipped_line(result)
-                        if chunk:
-                            pending.append(line)  # after the open chunk's rows: the report keeps the file's order
-                        else:
-                            report.write(line)
+                        batch.line(_skipped_line(result))
                     continue
                 unique_index += 1
                 if unique_index < first or (last is not None and unique_index > last):
                     continue
                 position = unique_index - first + 1  # 1-based within this range
-                if position <= already:  # acknowledged by an earlier try
-                    number, batch_id = earlier.at(position)
-                    report.write(csv_line(result.row, mask_phone(result.phone), "already_pushed", "", number, batch_id))
-                    continue
-                if stopped is not None:
-                    report.write(csv_line(result.row, mask_phone(result.phone), "not_pushed", STOPPED, "", ""))
-                    continue
-                if not chunk:
-                    chunk_first = position
-                chunk.append(result.phone)
-                pending.append(result.row)
-                if len(chunk) == self.chunk_size:
-                    segments, stopped = self._flush(record, owner, chunk, pending, chunk_first, segments, report)
-                    sent_now += 0 if stopped else len(chunk)
-                    chunk, pending = [], []
+                listed = suppression.source_of(result.phone) if suppression else None
+                if listed is not None:
+                    batch.line(csv_line(result.row, mask_phone(result.phone), "suppressed", suppressed_reason(listed)))
+                elif position <= covered:  # an earlier try's chunk holds it: pushed, or capped then
+                    batch.earlier(result.row, result.phone, position)
+                else:
+                    batch.add(result.row, result.phone, position)
                     if time.monotonic() - last_log >= self.progress_every:
                         last_log = time.monotonic()
-                        self._progress(record, sent_now, started, expected_rows)
-            if chunk and stopped is None:
-                segments, stopped = self._flush(record, owner, chunk, pending, chunk_first, segments, report)
-                sent_now += 0 if stopped else len(chunk)
-        if stopped is not None:
+                        self._progress(record, record.pushed_rows - pushed_before, started, self._rows)
+            batch.close()
+        if batch.stopped is not None:
             self.log.info("Every row of this push and its status: %s", target)
-            raise stopped
-        self._progress(record, sent_now, started, expected_rows)
+            raise batch.stopped
+        sent_now = record.pushed_rows - pushed_before
+        self._progress(record, sent_now, started, self._rows)
         if stats.total == 0:
             when_empty(self.on_empty, self.phones)
         summary = {
@@ -231,49 +272,36 @@ class FptPushCampaignOperator(_FptOperator):
             "invalid_output": self.invalid_output if stats.invalid else None,
             "output_path": target,
         }
+        summary["cost"] = batch.costs.cost().as_dict()  # what this range pushed, at the configured prices
+        if suppression:
+            summary["suppression"] = suppression.as_dict()
+        if cap is not None:
+            summary["capped"] = batch.capped
+            summary["max_per_24h"] = self.max_per_24h
         if sent_now == 0 and record.pushed_rows:
             summary["already_done"] = True
+            excluded = f"; {suppression.total} suppressed" if suppression else ""
+            excluded += f", {batch.capped} capped (max_per_24h={self.max_per_24h})" if cap is not None else ""
             self.log.warning(
-                "Nothing new to push: all %d phones of this range were pushed to %s by earlier tries or runs",
+                "Nothing new to push: all %d phones of this range were pushed to %s by earlier tries or runs%s",
                 record.pushed_rows,
                 self.campaign_code,
+                excluded,
             )
         self.log.info("Push done: %s", summary)
         return summary
 
-    def _flush(
-        self,
-        record: PushProgress,
-        owner: str,
-        phones: list[str],
-        pending: list[Any],
-        first_row: int,
-        segments: int | None,
-        report: Any,
-    ) -> tuple[int | None, Exception | None]:
-        """Push one chunk and report its rows in order, with the skipped rows between them: ``pushed`` with
-        the chunk's number and BatchId, or, if it failed, ``in_doubt`` (the reply was lost: a retry asks
-        detail-ads first) or ``not_pushed`` with the reason."""
-        from airflow_provider_fptsms.gateways.errors import mask_phones
+    def _cap(self) -> ContactCap:
+        """The frequency cap across the advertiser's campaigns (``max_per_24h`` is set)."""
+        from airflow_provider_fptsms.operators._contacts import contact_cap
 
-        error: Exception | None = None
-        try:
-            segments = self._push_chunk(record, owner, phones, first_row, segments)
-        except Exception as failure:  # reported row by row, raised once the rest of the list is accounted for
-            error = failure
-        if error is None:
-            tail = csv_line("", "pushed", "", len(record.chunks), record.chunks[-1].batch_id)
-        elif record.in_flight is not None:
-            tail = csv_line("", "in_doubt", IN_DOUBT, "", "")
-        else:
-            tail = csv_line("", "not_pushed", f"not pushed: {error}", "", "")
-        masked = iter(mask_phones(phones))
-        # a chunk's rows are numbers with a masked phone: no cell needs quoting, so one f-string each
-        report.write("".join(f"{line},{next(masked)}{tail}" if isinstance(line, int) else line for line in pending))
-        return segments, error
+        assert self.max_per_24h is not None
+
+        sending = self.hook.campaign_status(self.campaign_code).sending_time if self.schedule_time is None else None
+        return contact_cap(self, self.campaign_code, self.schedule_time, self.max_per_24h, status_time=sending)
 
     def _push_chunk(
-        self, record: PushProgress, owner: str, phones: list[str], first_row: int, segments: int | None
+        self, record: PushProgress, owner: str, phones: list[str], first_row: int, span: int, segments: int | None
     ) -> int | None:
         remain = record.remain_quota
         index = len(record.chunks)  # 0-based, as stored; messages say self._label(index)
@@ -290,7 +318,13 @@ class FptPushCampaignOperator(_FptOperator):
         attempts = max(1, self.chunk_attempts)
         for attempt in range(1, attempts + 1):
             record.in_flight = Chunk(
-                index=index, first_row=first_row, rows=len(phones), batch_id="", messages=0, remain_quota=None
+                index=index,
+                first_row=first_row,
+                rows=len(phones),
+                batch_id="",
+                messages=0,
+                remain_quota=None,
+                span=span if span != len(phones) else 0,
             )
             self.store.save_push(record, owner)  # before the call: a lost reply can be reconciled
             try:
@@ -383,8 +417,6 @@ IN_DOUBT = (
 
 def _skipped_line(result: Any) -> str:
     """The report line of a row that is not pushed: invalid (why, what to do) or a repeated phone."""
-    from airflow_provider_fptsms.gateways.errors import mask_phone
-
     if result.phone is None:
         return csv_line(
             result.row, mask_phone(str(result.raw).strip()), "invalid", invalid_reason(result.reason or ""), "", ""
@@ -393,17 +425,153 @@ def _skipped_line(result: Any) -> str:
 
 
 class _EarlierChunks:
-    """Which acknowledged chunk (1-based number, BatchId) holds a position of this range: earlier tries'
+    """Which acknowledged chunk (1-based number, the chunk) holds a position of this range: earlier tries'
     chunks are contiguous and in order, and positions are asked in increasing order."""
 
     def __init__(self, record: PushProgress) -> None:
         self.chunks = record.chunks
         self.index = 0
 
-    def at(self, position: int) -> tuple[int, str]:
-        while position >= self.chunks[self.index].first_row + self.chunks[self.index].rows:
+    def at(self, position: int) -> tuple[int, Chunk]:
+        while position >= self.chunks[self.index].first_row + self.chunks[self.index].covered:
             self.index += 1
-        return self.index + 1, self.chunks[self.index].batch_id
+        return self.index + 1, self.chunks[self.index]
+
+
+class _LazyCap:
+    """The contact cap, set up on first use: reading the campaign's SendingTime is a call, and a push with
+    nothing to push makes none."""
+
+    def __init__(self, make: Callable[[], ContactCap]) -> None:
+        self.make = make
+        self.cap: ContactCap | None = None
+
+    def get(self) -> ContactCap:
+        if self.cap is None:
+            self.cap = self.make()
+        return self.cap
+
+
+class _Batch:
+    """The rows read since the last decision, in the file's order, and the phones decided together.
+
+    A new chunk's phones are checked against the contact history (the cap), then the allowed ones are pushed;
+    the rows an earlier try's chunk holds are told apart (pushed then, or capped then). Lines are written only
+    once decided, so the report keeps the file's order. A chunk covers the positions from the end of the one
+    before to its last phone, those capped included, so chunks stay contiguous and a retry starts after them.
+    """
+
+    def __init__(
+        self,
+        push: FptPushCampaignOperator,
+        record: PushProgress,
+        owner: str,
+        report: Any,
+        cap: _LazyCap | None,
+        costs: CostCounter,
+    ) -> None:
+        self.push, self.record, self.owner, self.report, self.cap = push, record, owner, report, cap
+        self.costs = costs  # messages of the phones pushed, by telco (this try's and earlier tries')
+        self.entries: list[str | int] = []  # decided lines, and indexes into ``phones``
+        self.phones: list[tuple[int, str, int]] = []  # (row, phone, position) decided together
+        self.from_earlier = False  # whether ``phones`` are an earlier try's
+        self.next_first = record.covered_rows + 1
+        self.earlier_chunks = _EarlierChunks(record)
+        head = record.chunks[0] if record.chunks else None
+        self.segments = head.messages // head.rows if head is not None and head.rows else None
+        self.stopped: Exception | None = None  # the push failed: the rest of the list is accounted, then raised
+        self.capped = 0
+
+    def line(self, text: str) -> None:
+        if self.entries:
+            self.entries.append(text)
+        else:
+            self.report.write(text)
+
+    def earlier(self, row: int, phone: str, position: int) -> None:
+        """A phone an earlier try's chunk covers: a chunk without gaps pushed all its phones."""
+        number, chunk = self.earlier_chunks.at(position)
+        if self.cap is None or not chunk.span:
+            self.costs.add(phone, self.segments or 1)
+            self.line(csv_line(row, mask_phone(phone), "already_pushed", "", number, chunk.batch_id))
+        else:
+            self._decide_with(row, phone, position, from_earlier=True)
+
+    def add(self, row: int, phone: str, position: int) -> None:
+        if self.stopped is not None:
+            self.line(csv_line(row, mask_phone(phone), "not_pushed", STOPPED, "", ""))
+        else:
+            self._decide_with(row, phone, position, from_earlier=False)
+
+    def _decide_with(self, row: int, phone: str, position: int, *, from_earlier: bool) -> None:
+        if self.phones and self.from_earlier != from_earlier:
+            self.flush()
+        self.from_earlier = from_earlier
+        self.entries.append(len(self.phones))
+        self.phones.append((row, phone, position))
+        if len(self.phones) == self.push.chunk_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.phones:
+            lines = self._earlier_lines() if self.from_earlier else self._push_lines()
+            self.report.write("".join(entry if isinstance(entry, str) else lines[entry] for entry in self.entries))
+        else:
+            self.report.write("".join(entry for entry in self.entries if isinstance(entry, str)))
+        self.entries, self.phones = [], []
+
+    close = flush
+
+    def _push_lines(self) -> list[str]:
+        """Reserve the chunk's phones in the contact history, push the allowed ones, and say so row by row:
+        ``pushed`` (chunk, BatchId), ``capped``, or if the push failed ``in_doubt`` / ``not_pushed``."""
+        phones = [phone for _row, phone, _position in self.phones]
+        allowed = self.cap.get().reserve(phones) if self.cap is not None else [True] * len(phones)
+        chosen = [phone for phone, ok in zip(phones, allowed, strict=True) if ok]
+        tail = ""
+        if chosen:
+            first, last = self.next_first, self.phones[-1][2]
+            try:
+                self.segments = self.push._push_chunk(
+                    self.record, self.owner, chosen, first, last - first + 1, self.segments
+                )
+            except Exception as failure:  # reported row by row, raised once the rest of the list is accounted
+                self.stopped = failure
+            if self.stopped is None:
+                self.next_first = last + 1
+                for phone in chosen:
+                    self.costs.add(phone, self.segments or 1)
+                tail = csv_line("", "pushed", "", len(self.record.chunks), self.record.chunks[-1].batch_id)
+            elif self.record.in_flight is not None:
+                tail = csv_line("", "in_doubt", IN_DOUBT, "", "")
+            else:
+                tail = csv_line("", "not_pushed", f"not pushed: {self.stopped}", "", "")
+        # else every phone is capped: nothing to push, and the next chunk covers these positions
+        capped = "" if self.cap is None else csv_line("", "capped", capped_reason(self.cap.get().limit), "", "")
+        self.capped += len(phones) - len(chosen)
+        # a chunk's rows are numbers with a masked phone: no cell needs quoting, so one f-string each
+        return [
+            f"{row},{masked}{tail if ok else capped}"
+            for (row, _phone, _position), masked, ok in zip(self.phones, mask_phones(phones), allowed, strict=True)
+        ]
+
+    def _earlier_lines(self) -> list[str]:
+        """Rows an earlier try's chunk (one with gaps) covers: pushed if that try recorded them, else capped."""
+        assert self.cap is not None  # only a cap makes an earlier chunk's rows need telling apart
+        phones = [phone for _row, phone, _position in self.phones]
+        cap = self.cap.get()
+        recorded = cap.was_recorded(phones)
+        capped = csv_line("", "capped", capped_reason(cap.limit), "", "")
+        lines = []
+        for (row, phone, position), masked, pushed in zip(self.phones, mask_phones(phones), recorded, strict=True):
+            if pushed:
+                self.costs.add(phone, self.segments or 1)
+                number, chunk = self.earlier_chunks.at(position)
+                lines.append(f"{row},{masked}{csv_line('', 'already_pushed', '', number, chunk.batch_id)}")
+            else:
+                self.capped += 1
+                lines.append(f"{row},{masked}{capped}")
+        return lines
 
 
 class _InvalidRows:

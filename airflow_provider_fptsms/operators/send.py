@@ -21,7 +21,7 @@ import asyncio
 import heapq
 import string
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -40,11 +40,19 @@ from airflow_provider_fptsms.delivery import (
 )
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 from airflow_provider_fptsms.idempotency import operation_key_for
-from airflow_provider_fptsms.operators._rows import default_path, duplicate_reason, invalid_reason, row_report
+from airflow_provider_fptsms.operators._rows import (
+    default_path,
+    duplicate_reason,
+    invalid_reason,
+    row_report,
+    suppressed_reason,
+)
 from airflow_provider_fptsms.operators._sources import (
     PhoneSource,
+    SuppressSource,
     check_on_empty,
     mask_literal_phones,
+    read_suppression,
     recipient_rows,
     when_empty,
 )
@@ -52,6 +60,7 @@ from airflow_provider_fptsms.state import SendJournal, StateStore
 
 if TYPE_CHECKING:
     from airflow_provider_fptsms.hooks.results import SendResult
+    from airflow_provider_fptsms.sms.cost import Cost
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -130,7 +139,7 @@ class TryDelivery:
 class _BulkSmsOperator(BaseOperator):
     """Shared shape of the send operators; subclasses only send."""
 
-    template_fields: Sequence[str] = ("phones", "message", "output_path", "state_path", "idempotency_key")
+    template_fields: Sequence[str] = ("phones", "message", "output_path", "state_path", "idempotency_key", "suppress")
     template_fields_renderers: ClassVar[dict[str, str]] = {"message": "jinja"}
     ui_color = "#ffe9d6"
     gateway = ""
@@ -149,16 +158,18 @@ class _BulkSmsOperator(BaseOperator):
         fail_on: FailOn = "any",
         strip_accents: bool = False,
         max_segments: int | None = 5,
-        price_per_message: float | None = None,
+        price_per_message: float | dict[str, float] | None = None,
         state_path: str | None = None,
         row_range: tuple[int, int] | None = None,
         mask_message: bool = False,
         resend_in_doubt: bool = False,
         idempotency_key: str | None = None,
         on_empty: str = "fail",
+        suppress: SuppressSource | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.suppress = suppress
         self.idempotency_key = idempotency_key
         self.on_empty = on_empty
         check_on_empty(on_empty)
@@ -204,6 +215,7 @@ class _BulkSmsOperator(BaseOperator):
         recipients: list[Recipient] = []
         invalid: Counter[str] = Counter()
         first_row: dict[int, int] = {}  # phone -> the row that has it first (a send's list fits in memory)
+        suppression = read_suppression(self.suppress, international=self.international)
         with recipient_rows(self.phones, self.phone_column) as rows:
             first, last = self.row_range or (1, None)
             for row, raw, variables in rows:
@@ -228,6 +240,10 @@ class _BulkSmsOperator(BaseOperator):
                 if seen != row:
                     self._skipped.append(_skipped_row(row, mask_phone(phone), "duplicate", duplicate_reason(seen)))
                     continue
+                listed = suppression.source_of(phone) if suppression else None
+                if listed is not None:
+                    self._skipped.append(_skipped_row(row, mask_phone(phone), "suppressed", suppressed_reason(listed)))
+                    continue
                 text = self.message.format_map(variables) if fields else self.message
                 if self.strip_accents:
                     text = strip_accents(text)
@@ -242,7 +258,22 @@ class _BulkSmsOperator(BaseOperator):
             "duplicates": duplicates,
             "segments": sum(r.segments for r in recipients),
         }
+        if suppression:
+            stats["suppression"] = suppression.as_dict()
         return recipients, stats
+
+    def cost(self, recipients: Iterable[Recipient], *, dry_run: bool = False) -> Cost:
+        """Messages (SMS parts) and VND by telco for ``recipients``, at ``price_per_message`` (one price, or
+        one per telco), else the connection's ``prices`` extra."""
+        from airflow_provider_fptsms.operators._prices import operator_prices
+        from airflow_provider_fptsms.sms.cost import CostCounter
+
+        price = self.price_per_message
+        explicit: Mapping[str, object] | None = {"default": price} if isinstance(price, (int, float)) else price
+        counter = CostCounter(operator_prices(explicit, self.sync_hook(), dry_run=dry_run))
+        for recipient in recipients:
+            counter.add(recipient.phone, recipient.segments)
+        return counter.cost()
 
     def refusal(self, recipients: list[Recipient], stats: dict[str, Any], where: str) -> InvalidInputError | None:
         """The fail policy applied to invalid rows, before the first send (a task failing after it sent
@@ -292,12 +323,18 @@ class _BulkSmsOperator(BaseOperator):
             shown_text = "*** (mask_message=True)" if self.mask_message else sample.text
             lines.append(f"Sample message (row {sample.row}, {sample.segments} SMS part(s)): {shown_text}")
         lines += self._text_warnings(recipients)
-        cost = None if self.price_per_message is None else stats["segments"] * self.price_per_message
+        estimate = self.cost(recipients, dry_run=True)
+        priced = bool(estimate.vnd) and not estimate.unpriced
         lines.append(
-            f"Estimated cost: {cost:,.0f} ({stats['segments']} SMS parts x {self.price_per_message:g})"
-            if cost is not None
-            else f"Estimated cost: set price_per_message= to see it ({stats['segments']} SMS parts)"
+            f"Estimated cost: {estimate.describe()}"
+            if estimate.vnd
+            else f"Estimated cost: set price_per_message= (or the connection's prices extra) to see it "
+            f"({stats['segments']} SMS parts)"
         )
+        if stats.get("suppression"):
+            lines.append(
+                f"Suppressed ({stats['suppression']['suppressed']}; not sent): {stats['suppression']['by_list']}"
+            )
         self.log.info(
             "DRY RUN — nothing sent. %d recipients, %d messages\n%s",
             len(recipients),
@@ -305,7 +342,8 @@ class _BulkSmsOperator(BaseOperator):
             "\n".join(lines),
         )
         shown = [{"row": r["row"], "reason": r["error"], "phone": r["phone"]} for r in listed]
-        return {"dry_run": True, **stats, "estimated_cost": cost, "invalid_rows": shown}
+        total = round(estimate.total_vnd) if priced else None
+        return {"dry_run": True, **stats, "estimated_cost": total, "cost": estimate.as_dict(), "invalid_rows": shown}
 
     def _text_warnings(self, recipients: list[Recipient]) -> list[str]:
         """What the texts cost more than their length suggests (UCS-2, emoji, two-unit characters): the
@@ -328,9 +366,13 @@ class _BulkSmsOperator(BaseOperator):
         """Send ``todo`` through the hook, calling ``delivery``'s write-ahead before and record after each."""
         raise NotImplementedError
 
+    def sync_hook(self) -> Any:
+        """This gateway's hook, on the operator's connection (its settings are read, the gateway is not called)."""
+        raise NotImplementedError
+
     def check_connection(self) -> None:
         """Read the connection (type, credentials present) without calling the gateway."""
-        raise NotImplementedError
+        self.sync_hook().settings  # noqa: B018 - reading it validates type and credentials
 
     def execute(self, context: Context) -> dict[str, Any]:
         recipients, stats = self.prepare(context)
@@ -397,6 +439,9 @@ class _BulkSmsOperator(BaseOperator):
         by_key.update((result.request_id or "", result.as_dict()) for result in fresh)
         report = self._report(recipients, by_key)
         summary = self._summary(report, stats, self._write(target, report))
+        delivered = {"sent", "already_sent"}
+        billed = [r for r in recipients if by_key.get(r.request_id, {}).get("status") in delivered]
+        summary["cost"] = self.cost(billed).as_dict()  # what was accepted, at the configured prices
         summary["idempotency_key"] = operation
         self._apply_fail_policy(summary)
         return summary
@@ -537,7 +582,8 @@ class FptSendSmsOperator(_BulkSmsOperator):
     :param fail_on: ``"any"`` (default), ``"all"`` or a ratio of failed/invalid recipients that fails the task.
     :param strip_accents: send Vietnamese without accents (GSM-7: 160 characters per SMS instead of 70).
     :param max_segments: refuse messages longer than this many SMS parts (default 5).
-    :param price_per_message: cost of one SMS part, for the dry-run estimate.
+    :param price_per_message: VND per SMS part, one price or one per telco (``{"viettel": 850, "default":
+        900}``), for the cost in the dry run and the summary. Default: the connection's ``prices`` extra.
     :param state_path: where the send journal lives (templated; default ``$AIRFLOW_HOME/fptsms/state``;
         ``s3://...`` on multi-worker deployments).
     :param row_range: ``(first, last)`` rows of the source to send, for fan-out with
@@ -552,6 +598,8 @@ class FptSendSmsOperator(_BulkSmsOperator):
         runs and DAG versions. Each recipient's key is (this key, phone).
     :param on_empty: a source with no data row at all: ``"fail"`` (default), ``"skip"`` the task, or
         ``"succeed"`` having sent nothing (a daily job on a day with nobody to message).
+    :param suppress: do-not-contact lists (templated) for marketing sent as CSKH: a file, a list or XCom,
+        several, or ``{name: source}``. A phone on any list is not sent (``suppressed`` in the report).
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "brandname")
@@ -573,13 +621,14 @@ class FptSendSmsOperator(_BulkSmsOperator):
         fail_on: FailOn = "any",
         strip_accents: bool = False,
         max_segments: int | None = 5,
-        price_per_message: float | None = None,
+        price_per_message: float | dict[str, float] | None = None,
         state_path: str | None = None,
         row_range: tuple[int, int] | None = None,
         mask_message: bool = False,
         resend_in_doubt: bool = False,
         idempotency_key: str | None = None,
         on_empty: str = "fail",
+        suppress: SuppressSource | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -599,16 +648,17 @@ class FptSendSmsOperator(_BulkSmsOperator):
             resend_in_doubt=resend_in_doubt,
             idempotency_key=idempotency_key,
             on_empty=on_empty,
+            suppress=suppress,
             **kwargs,
         )
         self.fpt_conn_id = fpt_conn_id
         self.brandname = brandname
         self.international = international
 
-    def check_connection(self) -> None:
+    def sync_hook(self) -> Any:
         from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 
-        FptSmsHook(self.fpt_conn_id).settings  # noqa: B018 - reading it validates type and credentials
+        return FptSmsHook(self.fpt_conn_id)
 
     def send_all(self, todo: list[Recipient], delivery: TryDelivery) -> list[SendResult]:
         from airflow_provider_fptsms.hooks.fpt_async import CskhMessage, FptSmsAsyncHook
@@ -647,7 +697,8 @@ class FiboSendSmsOperator(_BulkSmsOperator):
     :param fail_on: ``"any"`` (default), ``"all"`` or a ratio of failed/invalid recipients that fails the task.
     :param strip_accents: send Vietnamese without accents (GSM-7: 160 characters per SMS instead of 70).
     :param max_segments: refuse messages longer than this many SMS parts (default 5).
-    :param price_per_message: cost of one SMS part, for the dry-run estimate.
+    :param price_per_message: VND per SMS part, one price or one per telco (``{"viettel": 850, "default":
+        900}``), for the cost in the dry run and the summary. Default: the connection's ``prices`` extra.
     :param state_path: where the send journal lives (templated; default ``$AIRFLOW_HOME/fptsms/state``;
         ``s3://...`` on multi-worker deployments).
     :param row_range: ``(first, last)`` rows of the source to send, for fan-out with
@@ -662,6 +713,8 @@ class FiboSendSmsOperator(_BulkSmsOperator):
         runs and DAG versions. Each recipient's key is (this key, phone).
     :param on_empty: a source with no data row at all: ``"fail"`` (default), ``"skip"`` the task, or
         ``"succeed"`` having sent nothing (a daily job on a day with nobody to message).
+    :param suppress: do-not-contact lists (templated) for marketing sent as CSKH: a file, a list or XCom,
+        several, or ``{name: source}``. A phone on any list is not sent (``suppressed`` in the report).
     """
 
     template_fields: Sequence[str] = (*_BulkSmsOperator.template_fields, "sender_name")
@@ -681,13 +734,14 @@ class FiboSendSmsOperator(_BulkSmsOperator):
         fail_on: FailOn = "any",
         strip_accents: bool = False,
         max_segments: int | None = 5,
-        price_per_message: float | None = None,
+        price_per_message: float | dict[str, float] | None = None,
         state_path: str | None = None,
         row_range: tuple[int, int] | None = None,
         mask_message: bool = False,
         resend_in_doubt: bool = False,
         idempotency_key: str | None = None,
         on_empty: str = "fail",
+        suppress: SuppressSource | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -707,15 +761,16 @@ class FiboSendSmsOperator(_BulkSmsOperator):
             resend_in_doubt=resend_in_doubt,
             idempotency_key=idempotency_key,
             on_empty=on_empty,
+            suppress=suppress,
             **kwargs,
         )
         self.fibo_conn_id = fibo_conn_id
         self.sender_name = sender_name
 
-    def check_connection(self) -> None:
+    def sync_hook(self) -> Any:
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
 
-        FiboSmsHook(self.fibo_conn_id).settings  # noqa: B018 - reading it validates type and credentials
+        return FiboSmsHook(self.fibo_conn_id)
 
     def send_all(self, todo: list[Recipient], delivery: TryDelivery) -> list[SendResult]:
         from airflow_provider_fptsms.hooks.fibo import FiboMessage, FiboSmsHook

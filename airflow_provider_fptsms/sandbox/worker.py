@@ -64,7 +64,7 @@ def create_campaign_task(name: str, quota: int) -> TaskSpec:
     """Create a QC campaign at the next valid slot: the campaign a push test or benchmark then fills."""
     return TaskSpec(
         "airflow_provider_fptsms.operators.campaign:FptCreateCampaignOperator",
-        {"campaign_name": name, "message": "Khuyen mai", "quota": quota},
+        {"campaign_name": name, "message": "[QC] Khuyen mai", "quota": quota},
         dag_id=name,
         task_id="create",
     )

@@ -40,6 +40,7 @@ __all__ = [
     "REASON_TOO_LONG",
     "REASON_TOO_SHORT",
     "PhoneResult",
+    "PhoneSet",
     "PhoneStats",
     "carrier",
     "clean",
@@ -189,6 +190,14 @@ class PhoneSet:
             return False
         self._others.add(key)
         return True
+
+    def __contains__(self, key: int) -> bool:
+        """Whether ``key`` (a phone as int) was added."""
+        if 84_000_000_000 <= key < 85_000_000_000:
+            block, index = divmod(key, 1_000_000)
+            bitmap = self._bitmaps.get(block)
+            return bitmap is not None and bool(bitmap[index >> 3] & (1 << (index & 7)))
+        return key in self._others
 
 
 # --------------------------------------------------------------------------------------------- public API

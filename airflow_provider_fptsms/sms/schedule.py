@@ -6,6 +6,8 @@ The rules, all in Vietnam time (Asia/Ho_Chi_Minh, UTC+7, no DST):
   counted in those order hours only: ordered Friday 16:00 with a 3 h lead -> ready Monday 11:00;
 * messages go out any day inside 08:00-11:30 or 13:30-20:00, both bounds included (11:30 and 20:00
   themselves are allowed, as the sandbox accepts them);
+* advertising (QC) may only go out 07:00-22:00 (Decree 91/2020/ND-CP, :mod:`.compliance`); the windows
+  above are inside those hours, and a time outside them is refused naming the law;
 * ``ScheduleTime`` has minute precision (``YYYY-MM-DD HH:mm``) and must be strictly in the future.
 
 Every function takes ``now`` explicitly so the rules can be tested with any clock; only the API
@@ -20,6 +22,7 @@ from datetime import datetime, time, timedelta
 import pendulum
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
+from airflow_provider_fptsms.sms.compliance import advertising_hours_problem
 
 __all__ = [
     "DEFAULT_APPROVAL_LEAD",
@@ -205,6 +208,9 @@ def validate_schedule(
 def _schedule_problem(moment: pendulum.DateTime, now: pendulum.DateTime, lead: timedelta) -> str | None:
     if moment <= now:
         return f"{_fmt(moment)} is not in the future (now is {now:%Y-%m-%d %H:%M:%S})"
+    law = advertising_hours_problem(moment)  # the decree's hours, named on their own: they outlive FPT's windows
+    if law is not None:
+        return law
     if not in_send_window(moment):
         return f"{_fmt(moment)} is outside the send windows {_WINDOWS_TEXT}"
     ready = approval_ready_at(now, lead)

@@ -78,7 +78,7 @@ def with_conn(override: dict[str, Any], call: Callable[[], Any]) -> Case:
     return run
 
 
-GOOD_SPEC = 'message: "x"\nsend_at: next_valid\naudience: phones.txt\n'
+GOOD_SPEC = 'message: "[QC] x"\nsend_at: next_valid\naudience: phones.txt\n'
 
 CASES: list[tuple[str, Case, type[BaseException]]] = [
     # --- FPT hook: refused before any call
@@ -195,8 +195,8 @@ CASES: list[tuple[str, Case, type[BaseException]]] = [
     # --- campaign specs
     ("spec unknown key", spec(GOOD_SPEC + "qouta: 1\n"), CampaignSpecError),
     ("spec missing message", spec("send_at: next_valid\naudience: phones.txt\n"), CampaignSpecError),
-    ("spec schedule format", spec('message: "x"\nsend_at: "9h sang mai"\naudience: phones.txt\n'), CampaignSpecError),
-    ("spec missing audience", spec('message: "x"\nsend_at: next_valid\naudience: nope.csv\n'), CampaignSpecError),
+    ("spec schedule format", spec('message: "[QC] x"\nsend_at: "9h sang mai"\naudience: phones.txt\n'), CampaignSpecError),
+    ("spec missing audience", spec('message: "[QC] x"\nsend_at: next_valid\naudience: nope.csv\n'), CampaignSpecError),
     ("spec bad alert phone", spec(GOOD_SPEC + "alerts: {phones: ['0912']}\n"), CampaignSpecError),
     ("spec yaml syntax", spec("message: [unclosed\n"), CampaignSpecError),
     # --- sensors

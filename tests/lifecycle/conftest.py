@@ -21,7 +21,7 @@ def fast_conn(fptsms_sandbox: SandboxHandle, monkeypatch: pytest.MonkeyPatch) ->
 def new_campaign(fast_conn: None) -> Callable[..., str]:
     """Create a campaign in the sandbox (ScheduleTime 2 days ahead, 09:00) and push a few phones."""
 
-    def create(name: str, message: str = "Khuyen mai 20%", phones: tuple[str, ...] = ("0912345678",)) -> str:
+    def create(name: str, message: str = "[QC] Khuyen mai 20%", phones: tuple[str, ...] = ("0912345678",)) -> str:
         schedule = (datetime.now(fpt.VN_TZ) + timedelta(days=2)).replace(hour=9, minute=0)
         hook = FptSmsHook()
         code = hook.create_campaign(name, message, schedule, 10)

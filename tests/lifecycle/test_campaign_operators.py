@@ -40,7 +40,7 @@ def phones(n: int, start: int = 0) -> list[str]:
 
 
 def create(tmp_path: Path, **kwargs: Any) -> Any:  # .execute() gives str, or a dict in dry-run mode
-    kwargs.setdefault("message", "Khuyen mai 20% cuoi tuan")
+    kwargs.setdefault("message", "[QC] Khuyen mai 20% cuoi tuan")
     return FptCreateCampaignOperator(task_id="create", state_path=str(tmp_path / "state"), **kwargs)
 
 
@@ -68,7 +68,7 @@ def test_dry_run_validates_and_calls_nothing(fptsms_sandbox: SandboxHandle, tmp_
     assert preview["quota"] == 3 * 1 + 2 and preview["audience"]["invalid"] == 1
     assert preview["audience"]["duplicates"] == 2 and preview["campaign_name"] == "qc-dag-2606010730"
     long_text = "x" * 200  # FPT: 200 characters = 2 messages
-    assert create(tmp_path, message=long_text, phones=phones(10), dry_run=True).execute(context())["quota"] == 20
+    assert create(tmp_path, message=long_text, phones=phones(10), dry_run=True, auto_label=True).execute(context())["quota"] == 20
     assert fptsms_sandbox.admin.requests() == {}
 
 
@@ -97,10 +97,10 @@ def test_a_rerun_with_a_changed_message_or_audience_does_not_reuse_the_old_campa
 ) -> None:
     create(tmp_path, phones=phones(5)).execute(context())
     with pytest.raises(AirflowFailException, match=r"different message.*new campaign_name"):
-        create(tmp_path, message="Khuyen mai da sua", phones=phones(5)).execute(context(try_number=2))
+        create(tmp_path, message="[QC] Khuyen mai da sua", phones=phones(5)).execute(context(try_number=2))
     with pytest.raises(AirflowFailException, match=r"quota \(5 then, 8 now\)"):
         create(tmp_path, phones=phones(8)).execute(context(try_number=3))
-    fixed = create(tmp_path, message="Khuyen mai da sua", campaign_name="qc-dag-v2", phones=phones(5))
+    fixed = create(tmp_path, message="[QC] Khuyen mai da sua", campaign_name="qc-dag-v2", phones=phones(5))
     assert fixed.execute(context(try_number=4)) != create(tmp_path, phones=phones(5)).execute(context(try_number=5))
     assert len(fptsms_sandbox.admin.campaigns()) == 2
 
@@ -279,7 +279,7 @@ def test_quota_covers_a_long_message_however_the_gateway_counts_it(
     fptsms_sandbox: SandboxHandle, tmp_path: Path
 ) -> None:
     message = "Khuyen mai cuoi tuan " * 15  # 315 GSM-7 characters: 2 blocks of 160, but 3 network parts
-    code = create(tmp_path, message=message, phones=phones(100)).execute(context())
+    code = create(tmp_path, message=message, phones=phones(100), auto_label=True).execute(context())
     summary = push(tmp_path, code, phones(100), chunk_size=40).execute(context("push"))
     assert summary["pushed"] == 100 and summary["remain_quota"] == 0
 

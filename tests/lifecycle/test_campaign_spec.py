@@ -11,7 +11,7 @@ from airflow_provider_fptsms.spec import CampaignSpecError, campaign_dag, load_s
 EXAMPLE = Path(__file__).resolve().parents[2] / "dags_examples" / "campaigns" / "weekend_promo.yaml"
 
 GOOD = """
-message: "Khuyen mai 20%"
+message: "[QC] Khuyen mai 20%"
 send_at: "2027-01-20 09:00"
 audience: {path: phones.txt}
 alerts: {phones: ["0912345678"], via: fibo}
@@ -52,16 +52,16 @@ def test_defaults(tmp_path: Path) -> None:
     ("text", "field"),
     [
         ("send_at: next_valid\naudience: {path: phones.txt}", "message"),
-        ('message: "x"\naudience: {path: phones.txt}', "send_at"),
-        ('message: "x"\nsend_at: "20/01/2027 09:00"\naudience: {path: phones.txt}', "send_at"),
-        ('message: "x"\nsend_at: "2027-01-20 12:00"\naudience: {path: phones.txt}', "send_at"),
-        ('message: "x"\nsend_at: next_valid', "audience"),
-        ('message: "x"\nsend_at: next_valid\naudience: {path: missing.csv}', "audience.path"),
-        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nalerts: {phones: ["123"]}', "alerts.phones"),
-        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nalerts: {via: sms}', "alerts.via"),
-        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nchunk_size: 0', "chunk_size"),
-        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nname: "' + "n" * 30 + '"', "name"),
-        ('message: "x"\nsend_at: next_valid\naudience: phones.txt\nqouta_margin: 3', "qouta_margin"),
+        ('message: "[QC] x"\naudience: {path: phones.txt}', "send_at"),
+        ('message: "[QC] x"\nsend_at: "20/01/2027 09:00"\naudience: {path: phones.txt}', "send_at"),
+        ('message: "[QC] x"\nsend_at: "2027-01-20 12:00"\naudience: {path: phones.txt}', "send_at"),
+        ('message: "[QC] x"\nsend_at: next_valid', "audience"),
+        ('message: "[QC] x"\nsend_at: next_valid\naudience: {path: missing.csv}', "audience.path"),
+        ('message: "[QC] x"\nsend_at: next_valid\naudience: phones.txt\nalerts: {phones: ["123"]}', "alerts.phones"),
+        ('message: "[QC] x"\nsend_at: next_valid\naudience: phones.txt\nalerts: {via: sms}', "alerts.via"),
+        ('message: "[QC] x"\nsend_at: next_valid\naudience: phones.txt\nchunk_size: 0', "chunk_size"),
+        ('message: "[QC] x"\nsend_at: next_valid\naudience: phones.txt\nname: "' + "n" * 30 + '"', "name"),
+        ('message: "[QC] x"\nsend_at: next_valid\naudience: phones.txt\nqouta_margin: 3', "qouta_margin"),
         ('message: "   "\nsend_at: next_valid\naudience: phones.txt', "message"),
         ("- just\n- a list", "spec"),
         ("message: [unclosed", "spec"),

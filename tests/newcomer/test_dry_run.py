@@ -40,9 +40,9 @@ def test_the_dry_run_lists_invalid_rows_a_sample_and_the_cost(
     assert [(r["row"], r["phone"]) for r in preview["invalid_rows"]] == [(2, "***"), (4, "02438***234")]
     assert all(r["reason"] for r in preview["invalid_rows"]) and "02438251234" not in report
     assert "Sample message (row 1, 1 SMS part(s)): Chao An" in report
-    assert "Estimated cost: set price_per_message= to see it (2 SMS parts)" in report
+    assert "Estimated cost: set price_per_message= (or the connection's prices extra) to see it (2 SMS parts)" in report
     assert dry(price_per_message=850.0)["estimated_cost"] == 1700
-    assert "Estimated cost: 1,700 (2 SMS parts x 850)" in capfd.readouterr().out
+    assert "Estimated cost: 2 SMS parts, about 1,700 VND" in capfd.readouterr().out
     dry(mask_message=True)
     assert "Sample message (row 1, 1 SMS part(s)): *** (mask_message=True)" in capfd.readouterr().out
     assert fptsms_sandbox.admin.summary()["total"] == 0

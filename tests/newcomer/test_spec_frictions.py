@@ -22,7 +22,7 @@ from airflow_provider_fptsms.spec import CampaignSpecDeprecationWarning, Campaig
 from airflow_provider_fptsms.spec_schema import SCHEMA, SCHEMA_ID, SCHEMA_VERSION, markdown_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-BASE = 'message: "Khuyen mai 20%"\naudience: {path: audience.csv, column: so_dien_thoai}\n'
+BASE = 'message: "[QC] Khuyen mai 20%"\naudience: {path: audience.csv, column: so_dien_thoai}\n'
 SEND_TIME = "send_at: next_valid (or 'YYYY-MM-DD HH:mm', Vietnam time)"
 
 
@@ -160,7 +160,7 @@ def test_send_time_outside_the_windows_offers_the_next_slot_like_the_run_time_ch
     )
     # The run-time check (create_campaign, before any call) says the same next step: one rule.
     operator = FptCreateCampaignOperator(
-        task_id="c", message="x", schedule_time=f"{day} 12:00", quota=1, campaign_name="promo"
+        task_id="c", message="[QC] x", schedule_time=f"{day} 12:00", quota=1, campaign_name="promo"
     )
     with pytest.raises(InvalidInputError) as caught:
         operator.execute(cast(Any, {}))
@@ -193,7 +193,7 @@ def test_header_check_reads_only_the_first_lines(tmp_path: Path) -> None:
 
 def test_a_column_on_a_plain_list(tmp_path: Path) -> None:
     (tmp_path / "phones.txt").write_text("0912345678\n")
-    spec = write(tmp_path, 'message: "x"\nsend_at: next_valid\naudience: {path: phones.txt, column: sdt}\n')
+    spec = write(tmp_path, 'message: "[QC] x"\nsend_at: next_valid\naudience: {path: phones.txt, column: sdt}\n')
     assert error_of(spec) == (
         "invalid spec.yaml: audience.column='sdt': plain-text files have no columns. "
         "Next step: drop 'column:' or use a .csv / .tsv file"

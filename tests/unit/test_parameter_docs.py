@@ -38,5 +38,5 @@ def test_every_constructor_parameter_is_documented(path: str) -> None:
 
 def test_the_scan_sees_the_send_operators_real_parameters() -> None:
     parameters = _own_parameters(_load("airflow_provider_fptsms.operators.send.FptSendSmsOperator"))
-    assert {"phones", "message", "fail_on", "output_path", "brandname", "fpt_conn_id"} <= set(parameters)
-    assert len(parameters) == 19
+    assert {"phones", "message", "fail_on", "output_path", "brandname", "fpt_conn_id", "suppress"} <= set(parameters)
+    assert len(parameters) == 20

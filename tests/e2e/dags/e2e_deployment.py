@@ -33,7 +33,7 @@ POOL = "fptsms_gateway"
 def e2e_push_killed() -> None:
     create = FptCreateCampaignOperator(
         task_id="create_campaign",
-        message="E2E: Giam 10% cuoi tuan. Tu choi QC soan TC gui 9xxx",
+        message="[QC] E2E: Giam 10% cuoi tuan. Tu choi QC soan TC gui 9xxx",
         schedule_time="next_valid",
         phones=PUSH_PHONES,
     )
@@ -86,7 +86,7 @@ def e2e_scale_push() -> None:
 
     create = FptCreateCampaignOperator(
         task_id="create_campaign",
-        message="E2E scale: Giam 10% cuoi tuan. Tu choi QC soan TC gui 9xxx",
+        message="[QC] E2E scale: Giam 10% cuoi tuan. Tu choi QC soan TC gui 9xxx",
         # three runs can start within a minute, the default name's resolution: one name per second here
         campaign_name="e2e-scale-{{ ts_nodash }}",
         schedule_time="next_valid",
