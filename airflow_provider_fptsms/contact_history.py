@@ -29,7 +29,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -43,19 +43,26 @@ from sqlalchemy import (
     and_,
     create_engine,
     delete,
-    event,
     func,
     insert,
     or_,
     select,
     text,
 )
-from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.schema import UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 
+from airflow_provider_fptsms._sqlstore import (
+    WRITE,
+    home_sqlite_url,
+    is_memory,
+    retry_locked,
+    safe_url,
+    sqlite_engine,
+    utcnow,
+)
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 from airflow_provider_fptsms.sms.frequency import WINDOW, validate_cap, would_exceed
 
@@ -156,34 +163,14 @@ campaign_table = Table(
 )
 
 
-def default_db_url() -> str:
-    """``sqlite:///<AIRFLOW_HOME>/fptsms/contact_history.db`` (AIRFLOW_HOME defaults to ``~/airflow``)."""
-    home = os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
-    return f"sqlite:///{Path(home, 'fptsms', 'contact_history.db')}"
-
-
 def resolve_db_url(url: str | None = None) -> str:
     """The URL given, else ``$FPTSMS_CONTACT_HISTORY_DB``, else the default SQLite file: all workers agree."""
     return url or os.environ.get(DB_ENV) or default_db_url()
 
 
-def safe_url(url: str | URL) -> str:
-    """The URL without its password, for logs and error messages."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _is_locked(error: OperationalError) -> bool:
-    text_ = str(error.orig).lower()
-    return "database is locked" in text_ or "database table is locked" in text_
-
-
-def _is_memory(url: URL) -> bool:
-    database = url.database or ""
-    return database in ("", ":memory:") or database.startswith("file::memory:") or url.query.get("mode") == "memory"
+def default_db_url() -> str:
+    """``sqlite:///<AIRFLOW_HOME>/fptsms/contact_history.db`` (AIRFLOW_HOME defaults to ``~/airflow``)."""
+    return home_sqlite_url("contact_history.db")
 
 
 def _advisory_lock_id(advertiser: str) -> int:
@@ -383,7 +370,7 @@ class ContactHistory:
         self.retention = retention
         self.lock_retries = lock_retries
         self._busy_timeout_ms = max(1, int(busy_timeout * 1000))
-        self._memory = self.backend == "sqlite" and _is_memory(self.url)
+        self._memory = self.backend == "sqlite" and is_memory(self.url)
         self._key = self._resolve_key(key)
         self._ready = False
         self._ready_lock = threading.Lock()
@@ -392,7 +379,7 @@ class ContactHistory:
         self._local_lock: threading.Lock | None = threading.Lock() if self._memory else None
         self.engine = self._engine(busy_timeout)
         #: Connections that start their transaction with the write lock (SQLite: BEGIN IMMEDIATE).
-        self._write_engine = self.engine.execution_options(fptsms_write=True)
+        self._write_engine = self.engine.execution_options(**WRITE)
 
     # ------------------------------------------------------------------ setup
 
@@ -420,33 +407,8 @@ class ContactHistory:
             # READ COMMITTED, whatever the server default: each statement after the advisory lock must see
             # what the previous holder committed (a REPEATABLE READ snapshot would predate the lock).
             return create_engine(self.url, pool_pre_ping=True, isolation_level="READ COMMITTED")
-        args: dict[str, Any] = {"check_same_thread": False, "timeout": busy_timeout}
-        if self._memory:
-            engine = create_engine(self.url, connect_args=args, poolclass=StaticPool)
-        else:
-            Path(self.url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(self.url, connect_args=args)
-        memory = self._memory
-
-        @event.listens_for(engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            # SQLAlchemy's pysqlite recipe: let SQLAlchemy emit BEGIN itself, so that a write can say IMMEDIATE.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-                if not memory:
-                    cursor.execute("PRAGMA journal_mode=WAL")
-            finally:
-                cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _begin(conn: Connection) -> None:
-            # IMMEDIATE takes the write lock now: two pushes cannot both read the old counts and then both write.
-            immediate = conn.get_execution_options().get("fptsms_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        return engine
+        # IMMEDIATE takes the write lock at BEGIN: two pushes cannot both read the old counts and then both write.
+        return sqlite_engine(self.url, busy_timeout, immediate_writes=True)
 
     def __repr__(self) -> str:
         return f"ContactHistory({safe_url(self.url)!r}, retention={self.retention!r})"
@@ -458,14 +420,7 @@ class ContactHistory:
     # ------------------------------------------------------------------ plumbing
 
     def _retry(self, work: Callable[[], T]) -> T:
-        for attempt in range(self.lock_retries + 1):
-            try:
-                return work()
-            except OperationalError as error:
-                if attempt == self.lock_retries or not _is_locked(error):
-                    raise
-                time.sleep(min(0.02 * 2**attempt, 1.0))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retry_locked(work, self.lock_retries)
 
     @contextmanager
     def _transaction(self, *, write: bool, advertiser: str | None = None) -> Iterator[Connection]:
@@ -697,7 +652,7 @@ class ContactHistory:
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete the sends whose ScheduleTime is older than ``retention`` before ``now``; returns how many."""
-        cutoff = (_utcnow() if now is None else _aware_utc(now, "now")) - self.retention
+        cutoff = (utcnow() if now is None else _aware_utc(now, "now")) - self.retention
         self._ensure_tables()
 
         def work() -> int:

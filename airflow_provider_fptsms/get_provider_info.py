@@ -149,6 +149,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_fptsms.operators.send",
                     "airflow_provider_fptsms.operators.campaign_create",
+                    "airflow_provider_fptsms.operators.campaign_preview",
                     "airflow_provider_fptsms.operators.campaign_push",
                     "airflow_provider_fptsms.operators.campaign_report",
                     "airflow_provider_fptsms.operators.balance",

@@ -21,6 +21,7 @@ from benchmarks import (
     phone_prep,
     report_trigger,
     sandbox_throughput,
+    suppression,
 )
 
 GOALS = {
@@ -35,6 +36,8 @@ GOALS = {
     "report_trigger_max_stall_ms": "<= 50",
     "report_trigger_memory_growth_mb": "<= 50",
     "fibo_list_speedup_vs_per_message": "> 1 (the operator lists only when it is faster)",
+    "suppression_1m_x_1m_peak_rss_mb": "<= 150",
+    "suppression_1m_x_1m_ledger_duplicates": "0",
 }
 
 
@@ -46,6 +49,7 @@ BENCHMARKS: list[tuple[str, Callable[[], dict[str, float]]]] = [
     ("sandbox_throughput", _sandbox),
     ("phone_prep", phone_prep.measure),
     ("campaign_push", campaign_push.measure),
+    ("suppression", suppression.measure),
     ("cskh_send", cskh_send.measure),
     ("fibo_send", fibo_send.measure),
     ("import_overhead", import_overhead.measure),

@@ -11,11 +11,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -27,16 +25,15 @@ from sqlalchemy import (
     Table,
     create_engine,
     delete,
-    event,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 
+from airflow_provider_fptsms._sqlstore import home_sqlite_url, retry_locked, safe_url, sqlite_engine, utcnow
 from airflow_provider_fptsms.webhook.report import FINAL, STATUS_NAMES, WAITING, DeliveryReport
 
 log = logging.getLogger(__name__)
@@ -71,27 +68,12 @@ watch_table = Table(
 
 def default_db_url() -> str:
     """``sqlite:///<AIRFLOW_HOME>/fptsms/dlr.db`` (AIRFLOW_HOME defaults to ``~/airflow`` as in Airflow)."""
-    home = os.environ.get("AIRFLOW_HOME") or os.path.join(os.path.expanduser("~"), "airflow")
-    return f"sqlite:///{Path(home, 'fptsms', 'dlr.db')}"
+    return home_sqlite_url("dlr.db")
 
 
 def resolve_db_url(url: str | None = None) -> str:
     """The URL given, else ``$FPTSMS_DLR_DB``, else the default SQLite file: receiver and sensor agree."""
     return url or os.environ.get(DB_ENV) or default_db_url()
-
-
-def safe_url(url: str | URL) -> str:
-    """The URL without its password, for logs and error messages."""
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _is_locked(error: OperationalError) -> bool:
-    text = str(error.orig).lower()
-    return "database is locked" in text or "database table is locked" in text
 
 
 class DlrStore:
@@ -111,26 +93,7 @@ class DlrStore:
     def _engine(self, busy_timeout: float) -> Engine:
         if self.url.get_backend_name() != "sqlite":
             return create_engine(self.url, pool_pre_ping=True)
-        database = self.url.database or ""
-        memory = database in ("", ":memory:") or database.startswith("file::memory:")
-        args: dict[str, Any] = {"check_same_thread": False, "timeout": busy_timeout}
-        if memory:
-            engine = create_engine(self.url, connect_args=args, poolclass=StaticPool)
-        else:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(self.url, connect_args=args)
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
-                if not memory:
-                    cursor.execute("PRAGMA journal_mode=WAL")
-            finally:
-                cursor.close()
-
-        return engine
+        return sqlite_engine(self.url, busy_timeout)
 
     def __repr__(self) -> str:
         return f"DlrStore({safe_url(self.url)!r})"
@@ -141,14 +104,7 @@ class DlrStore:
     # ------------------------------------------------------------------ plumbing
 
     def _retry(self, work: Callable[[], T]) -> T:
-        for attempt in range(self.lock_retries + 1):
-            try:
-                return work()
-            except OperationalError as error:
-                if attempt == self.lock_retries or not _is_locked(error):
-                    raise
-                time.sleep(min(0.02 * 2**attempt, 1.0))
-        raise AssertionError("unreachable")  # pragma: no cover
+        return retry_locked(work, self.lock_retries)
 
     def _ensure_tables(self) -> None:
         if self._ready:
@@ -173,7 +129,7 @@ class DlrStore:
         return self._retry(lambda: self._record(report))
 
     def _record(self, report: DeliveryReport) -> bool:
-        now = _utcnow()
+        now = utcnow()
         if report.final:
             with self.engine.begin() as conn:
                 if self._promote(conn, report, now):
