@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pendulum
+import pytest
 
 from airflow_provider_fptsms.operators.campaign_create import FptCreateCampaignOperator
 from airflow_provider_fptsms.operators.campaign_push import FptPushCampaignOperator
