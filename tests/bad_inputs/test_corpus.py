@@ -195,7 +195,11 @@ CASES: list[tuple[str, Case, type[BaseException]]] = [
     # --- campaign specs
     ("spec unknown key", spec(GOOD_SPEC + "qouta: 1\n"), CampaignSpecError),
     ("spec missing message", spec("send_at: next_valid\naudience: phones.txt\n"), CampaignSpecError),
-    ("spec schedule format", spec('message: "[QC] x"\nsend_at: "9h sang mai"\naudience: phones.txt\n'), CampaignSpecError),
+    (
+        "spec schedule format",
+        spec('message: "[QC] x"\nsend_at: "9h sang mai"\naudience: phones.txt\n'),
+        CampaignSpecError,
+    ),
     ("spec missing audience", spec('message: "[QC] x"\nsend_at: next_valid\naudience: nope.csv\n'), CampaignSpecError),
     ("spec bad alert phone", spec(GOOD_SPEC + "alerts: {phones: ['0912']}\n"), CampaignSpecError),
     ("spec yaml syntax", spec("message: [unclosed\n"), CampaignSpecError),

@@ -68,7 +68,12 @@ def test_dry_run_validates_and_calls_nothing(fptsms_sandbox: SandboxHandle, tmp_
     assert preview["quota"] == 3 * 1 + 2 and preview["audience"]["invalid"] == 1
     assert preview["audience"]["duplicates"] == 2 and preview["campaign_name"] == "qc-dag-2606010730"
     long_text = "x" * 200  # FPT: 200 characters = 2 messages
-    assert create(tmp_path, message=long_text, phones=phones(10), dry_run=True, auto_label=True).execute(context())["quota"] == 20
+    assert (
+        create(tmp_path, message=long_text, phones=phones(10), dry_run=True, auto_label=True).execute(context())[
+            "quota"
+        ]
+        == 20
+    )
     assert fptsms_sandbox.admin.requests() == {}
 
 

@@ -57,4 +57,6 @@ def test_a_list_costs_a_bitmap_per_block_whatever_its_size() -> None:
     finally:
         tracemalloc.stop()
     assert big.numbers == 30_000 and "84900030000" in big and "84900030001" not in big
-    assert peak < 1_000_000, f"a 30,000-number list peaked at {peak / 1e6:.1f} MB; one 125 KB bitmap per block (a set of ints: ~2 MB)"
+    assert peak < 1_000_000, (
+        f"a 30,000-number list peaked at {peak / 1e6:.1f} MB; one 125 KB bitmap per block (a set of ints: ~2 MB)"
+    )
