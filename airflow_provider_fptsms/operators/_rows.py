@@ -105,12 +105,15 @@ def row_report(target: str, fields: Sequence[str]) -> Iterator[IO[str]]:
 
 
 def csv_line(*values: object) -> str:
-    """One CSV line, quoted as ``csv.writer`` quotes (only cells with a comma, a quote or a line break)."""
+    """One CSV line, quoted as ``csv.writer`` quotes (only cells with a comma, a quote or a line break).
+    NUL characters (a corrupt input file) are dropped: Python 3.10's ``csv`` can neither write nor read them."""
     return ",".join(_cell(value) for value in values) + "\r\n"
 
 
 def _cell(value: object) -> str:
     text = str(value)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
     if any(char in text for char in ',"\r\n'):
         return '"' + text.replace('"', '""') + '"'
     return text

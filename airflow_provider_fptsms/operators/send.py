@@ -41,6 +41,7 @@ from airflow_provider_fptsms.delivery import (
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 from airflow_provider_fptsms.idempotency import operation_key_for
 from airflow_provider_fptsms.operators._rows import (
+    csv_line,
     default_path,
     duplicate_reason,
     invalid_reason,
@@ -472,10 +473,8 @@ class _BulkSmsOperator(BaseOperator):
 
     @staticmethod
     def _write(target: str, report: list[dict[str, Any]]) -> str:
-        import csv
-
         with row_report(target, REPORT_FIELDS) as handle:
-            csv.writer(handle).writerows([row[name] for name in REPORT_FIELDS] for row in report)
+            handle.write("".join(csv_line(*(row[name] for name in REPORT_FIELDS)) for row in report))
         return target
 
     def _summary(self, report: list[dict[str, Any]], stats: dict[str, Any], path: str) -> dict[str, Any]:

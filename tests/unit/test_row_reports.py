@@ -19,10 +19,11 @@ def test_mask_phones_is_mask_phone_of_each(phones: list[str]) -> None:
 
 @given(st.lists(st.one_of(st.text(), st.integers()), min_size=2, max_size=6))  # a report row has 6+ cells
 def test_csv_line_is_what_csv_writer_writes_and_reads_back(values: list[object]) -> None:
+    cells = [str(v).replace("\x00", "") for v in values]  # NUL: Python 3.10's csv can neither write nor read it
     out = io.StringIO()
-    csv.writer(out).writerow(values)
+    csv.writer(out).writerow(cells)
     assert csv_line(*values) == out.getvalue()
-    assert next(csv.reader(io.StringIO(csv_line(*values), newline=""))) == [str(v) for v in values]
+    assert next(csv.reader(io.StringIO(csv_line(*values), newline=""))) == cells
 
 
 def test_reasons_say_what_to_do() -> None:
