@@ -39,7 +39,7 @@ def statuses(path: Path) -> Counter[str]:
 
 
 def create(tmp_path: Path, name: str, when: pendulum.DateTime, quota: int) -> str:
-    return FptCreateCampaignOperator(
+    code = FptCreateCampaignOperator(
         task_id="create",
         message="[QC] Uu dai",
         campaign_name=name,
@@ -47,6 +47,8 @@ def create(tmp_path: Path, name: str, when: pendulum.DateTime, quota: int) -> st
         quota=quota,
         state_path=str(tmp_path / "state"),
     ).execute(context(run=name))
+    assert isinstance(code, str)
+    return code
 
 
 def push(tmp_path: Path, code: str, source: Any, **kwargs: Any) -> FptPushCampaignOperator:
@@ -79,7 +81,7 @@ def test_a_killed_push_with_gaps_resumes_without_pushing_twice(fptsms_sandbox: S
             fptsms_sandbox.admin.set_faults(script=["drop"], paths=["/api/push-brandname-ads"])
         return original(campaign_code, chunk)
 
-    first.hook.push_campaign = dies_on_the_fifth_chunk  # type: ignore[method-assign]
+    first.hook.push_campaign = dies_on_the_fifth_chunk  # type: ignore[method-assign,assignment]
     with pytest.raises(NetworkError):
         first.execute(context("push"))
     landed = fptsms_sandbox.admin.summary(campaign_code=code)["total"]
@@ -152,6 +154,7 @@ def test_auto_label_is_what_fpt_receives_and_counts(fptsms_sandbox: SandboxHandl
     code = FptCreateCampaignOperator(
         task_id="c", message="x" * 156, auto_label=True, phones=phones(4), state_path=str(tmp_path / "state")
     ).execute(context())
+    assert isinstance(code, str)
     [created] = [c for c in fptsms_sandbox.admin.campaigns() if c["CampaignCode"] == code]
     assert int(created["Quota"]) == 4 * 2  # 161 characters: 2 parts each
     push(tmp_path, code, phones(4)).execute(context("push"))

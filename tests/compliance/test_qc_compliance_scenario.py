@@ -32,7 +32,7 @@ def phones(n: int, start: int = 0) -> list[str]:
 
 
 def campaign(tmp_path: Path, name: str, when: pendulum.DateTime, audience: list[str]) -> str:
-    return FptCreateCampaignOperator(
+    code = FptCreateCampaignOperator(
         task_id="create",
         message=f"[QC] Uu dai {name}",
         campaign_name=name,
@@ -40,6 +40,8 @@ def campaign(tmp_path: Path, name: str, when: pendulum.DateTime, audience: list[
         quota=len(audience),
         state_path=str(tmp_path / "state"),
     ).execute(context("create", name))
+    assert isinstance(code, str)
+    return code
 
 
 def push(tmp_path: Path, code: str, audience: Any, run: str, **kwargs: Any) -> FptPushCampaignOperator:

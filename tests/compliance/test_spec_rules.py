@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,10 @@ from airflow_provider_fptsms._compat import airflow_at_least
 from airflow_provider_fptsms.spec import CampaignSpecError, campaign_dag, load_spec
 
 BASE = 'send_at: "2027-01-20 09:00"\naudience: {path: phones.txt}\n'
+
+
+def task(dag: Any, task_id: str) -> Any:
+    return dag.get_task(task_id)  # an operator, with its own attributes
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -47,21 +52,21 @@ def test_auto_label_lets_an_unlabelled_message_through(tmp_path: Path) -> None:
 def test_the_spec_wires_lists_cap_and_prices_into_the_tasks(tmp_path: Path) -> None:
     text = 'message: "[QC] x"\nsuppress: {dnc: dnc.csv}\nmax_per_24h: 2\nprices: {default: 900}\nbrandname: FTI\n'
     dag = campaign_dag(write(tmp_path, text + BASE))
-    push = dag.get_task("push_phones")
+    push = task(dag, "push_phones")
     assert push.suppress == {"dnc": str(tmp_path / "dnc.csv")} and push.max_per_24h == 2
     assert push.advertiser == "FTI" and push.prices == {"default": 900.0}
-    assert dag.get_task("create_campaign").prices == {"default": 900.0}
+    assert task(dag, "create_campaign").prices == {"default": 900.0}
     off = campaign_dag(write(tmp_path, 'message: "[QC] x"\nmax_per_24h: null\n' + BASE))
-    assert off.get_task("push_phones").max_per_24h is None
+    assert task(off, "push_phones").max_per_24h is None
 
 
 @pytest.mark.skipif(not airflow_at_least("3.1"), reason="Human-in-the-loop needs Airflow 3.1+")
 def test_sign_off_comes_before_the_campaign_is_created(tmp_path: Path) -> None:
     text = 'message: "[QC] x"\nsign_off: {respondents: [marketing_lead], timeout_hours: 4}\n'
     dag = campaign_dag(write(tmp_path, text + BASE))
-    assert dag.get_task("preview_campaign").downstream_task_ids == {"sign_off"}
-    assert dag.get_task("sign_off").downstream_task_ids == {"create_campaign"}
-    sign_off = dag.get_task("sign_off")
+    assert task(dag, "preview_campaign").downstream_task_ids == {"sign_off"}
+    assert task(dag, "sign_off").downstream_task_ids == {"create_campaign"}
+    sign_off = task(dag, "sign_off")
     assert sign_off.assigned_users == [{"id": "marketing_lead", "name": "marketing_lead"}]
     assert sign_off.response_timeout.total_seconds() == 4 * 3600
     with pytest.raises(CampaignSpecError, match=r"sign_off\.notify"):

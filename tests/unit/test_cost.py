@@ -21,7 +21,8 @@ def test_messages_by_telco_times_their_price() -> None:
     cost = counter.cost()
     assert cost.messages == {"viettel": 4, "vina": 1}
     assert cost.total_vnd == 4 * 850 + 800 and cost.unpriced == {}
-    assert cost.as_dict()["by_telco"]["viettel"] == {"messages": 4, "vnd": 3400}
+    by_telco = cost.as_dict()["by_telco"]
+    assert isinstance(by_telco, dict) and by_telco["viettel"] == {"messages": 4, "vnd": 3400}
     assert cost.describe() == "5 SMS parts, about 4,200 VND"
 
 
