@@ -488,6 +488,7 @@ def campaign_dag(
             brandname=spec.brandname,
             auto_label=spec.auto_label,
             prices=dict(spec.prices) or None,
+            suppress=dict(spec.suppress) or None,
             fpt_conn_id=conn,
         )
         create.name_hint = (
@@ -560,4 +561,6 @@ def _sign_off_before(create: Any, spec: CampaignSpec, notifier: Any) -> None:
         timeout=spec.sign_off.timeout,
         notifiers=[notifier(message=SIGN_OFF_ALERT, phones=list(spec.alert_phones))] if notifier else None,
     )
+    # the ScheduleTime the respondents approved, not a new next_valid computed after their answer
+    create.schedule_time = "{{ ti.xcom_pull(task_ids='preview_campaign')['schedule_time'] }}"
     preview >> sign_off >> create

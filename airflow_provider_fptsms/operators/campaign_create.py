@@ -18,16 +18,18 @@ from airflow_provider_fptsms.delivery import Outcome, State, classify
 from airflow_provider_fptsms.gateways.errors import CampaignNameTakenError, SmsError
 from airflow_provider_fptsms.idempotency import operation_key_for
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
-from airflow_provider_fptsms.operators._sources import PhoneSource, numbered_phones
+from airflow_provider_fptsms.operators._sources import PhoneSource, SuppressSource, numbered_phones, read_suppression
 from airflow_provider_fptsms.sms.compliance import QC_LABELS, qc_message
 from airflow_provider_fptsms.state import Creation
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_fptsms.sms.cost import Cost
+    from airflow_provider_fptsms.operators._contacts import ContactCap
 
 MAX_NAME = 32
+#: phones asked of the contact history at once (a preview's read-only cap)
+CAP_BATCH = 1000
 _SLUG = re.compile(r"[^a-z0-9]+")
 
 
@@ -56,6 +58,8 @@ class FptCreateCampaignOperator(_FptOperator):
     :param auto_label: add the label when the message lacks one: ``True`` for ``[QC]``, or the label to
         add (one of ``qc_labels``). The label counts in the message's length, parts and quota.
     :param qc_labels: the labels accepted at the first position of the message.
+    :param suppress: do-not-contact lists (templated; as on ``FptPushCampaignOperator``): their phones are
+        left out of the quota and the cost.
     :param prices: VND per message part by telco (``{"viettel": 850, "default": 900}``), for the cost estimate
         logged and returned by a dry run. Default: the connection's ``prices`` extra.
     :param schedule_time: ``'YYYY-MM-DD HH:mm'`` Vietnam time, a datetime, or ``"next_valid"``
@@ -87,6 +91,7 @@ class FptCreateCampaignOperator(_FptOperator):
         "brandname",
         "state_path",
         "idempotency_key",
+        "suppress",
     )
     #: how an error tells the user to pick another name (a spec DAG says ``name:``)
     name_hint = "pass a new campaign_name"
@@ -111,12 +116,14 @@ class FptCreateCampaignOperator(_FptOperator):
         auto_label: bool | str = False,
         qc_labels: Sequence[str] = QC_LABELS,
         prices: dict[str, float] | None = None,
+        suppress: SuppressSource | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(fpt_conn_id=fpt_conn_id, state_path=state_path, **kwargs)
         self.auto_label = auto_label
         self.qc_labels = tuple(qc_labels)
         self.prices = prices
+        self.suppress = suppress
         self.idempotency_key = idempotency_key
         self.reuse_existing = reuse_existing
         self.message = message
@@ -145,8 +152,10 @@ class FptCreateCampaignOperator(_FptOperator):
         moment = context.get("logical_date") or context["ti"].run_id
         return derive_campaign_name(context["ti"].dag_id, moment)
 
-    def _quota(self, per_phone: int) -> tuple[int, dict[str, Any], Cost | None]:
-        """The quota to ask for, the audience's figures, and its estimated cost (None without phones)."""
+    def _audience(self, per_phone: int, cap: ContactCap | None) -> dict[str, Any]:
+        """One pass over the audience: its figures, the quota (unique valid phones not on a do-not-contact
+        list, x messages per phone, + margin) and the cost of the phones that would be pushed (those ``cap``
+        would not stop either, when given: read-only, batches of :data:`CAP_BATCH`)."""
         from airflow_provider_fptsms.gateways.errors import InvalidInputError
         from airflow_provider_fptsms.operators._prices import operator_prices
         from airflow_provider_fptsms.sms.cost import CostCounter
@@ -155,20 +164,56 @@ class FptCreateCampaignOperator(_FptOperator):
         if self.quota is not None:
             if isinstance(self.quota, bool) or not isinstance(self.quota, int) or self.quota <= 0:
                 raise InvalidInputError("quota", self.quota, "must be a positive integer", "or pass phones= instead")
-            return self.quota + self.quota_margin, {}, None
+            return {"quota": self.quota + self.quota_margin, "audience": {}, "cost": None}
         if self.phones is None:
             raise InvalidInputError("quota", None, "needs phones= or quota=", "pass the audience or a quota")
         if self.quota_margin < 0:
             raise InvalidInputError("quota_margin", self.quota_margin, "must be >= 0", "pass 0 or more")
         stats = PhoneStats()
+        suppression = read_suppression(self.suppress)
         costs = CostCounter(operator_prices(self.prices, self.hook, dry_run=self._dry_run))
+        wanted, capped, waiting = 0, 0, []
+
+        def decide(batch: list[str]) -> int:
+            verdicts = cap.capped(batch) if cap is not None else [False] * len(batch)
+            for phone, is_capped in zip(batch, verdicts, strict=True):
+                if not is_capped:
+                    costs.add(phone, per_phone)
+            return sum(verdicts)
+
         with numbered_phones(self.phones, self.phone_column) as rows:
             for result in clean_numbered(rows, stats=stats):
-                if result.phone is not None and not result.duplicate:
-                    costs.add(result.phone, per_phone)
-        if stats.unique == 0:
-            raise InvalidInputError("phones", f"{stats.total} rows", "contain no valid phone", "check the audience")
-        return stats.unique * per_phone + self.quota_margin, stats.as_dict(), costs.cost()
+                if result.phone is None or result.duplicate:
+                    continue
+                if suppression and suppression.source_of(result.phone) is not None:
+                    continue
+                wanted += 1
+                waiting.append(result.phone)
+                if len(waiting) == CAP_BATCH:
+                    capped, waiting = capped + decide(waiting), []
+        capped += decide(waiting)
+        if wanted == 0:
+            raise InvalidInputError(
+                "phones",
+                f"{stats.total} rows",
+                "contain no valid phone" + (" off the do-not-contact lists" if suppression else ""),
+                "check the audience",
+            )
+        figures: dict[str, Any] = {
+            "quota": wanted * per_phone + self.quota_margin,
+            "audience": stats.as_dict(),
+            "cost": costs.cost(),
+            "suppressed": suppression.total,
+            "suppression": suppression.as_dict() if suppression else None,
+        }
+        if cap is not None:
+            figures["capped"] = capped
+        return figures
+
+    def _cap(self, name: str, schedule: str) -> ContactCap | None:
+        """The frequency cap a preview reads (read-only); the create itself counts none: capped phones keep
+        their quota, since the cap is decided at push time."""
+        return None
 
     def plan(self, context: Context) -> dict[str, Any]:
         """Everything checked before any call, as the dry run returns it: the name, the ScheduleTime, the
@@ -188,26 +233,27 @@ class FptCreateCampaignOperator(_FptOperator):
             when = next_valid_slot(now, self.approval_lead)
         else:
             when = validate_schedule(self.schedule_time, now, self.approval_lead)
-        quota, audience, cost = self._quota(per_phone)
         schedule = when.strftime("%Y-%m-%d %H:%M")
+        figures = self._audience(per_phone, self._cap(name, schedule))
+        cost = figures.pop("cost")
         self.log.info(
             "Campaign %r: ScheduleTime %s, %s, %d message(s) per phone, quota %d, audience %s, cost %s",
             name,
             schedule,
             info.encoding,
             per_phone,
-            quota,
-            audience or "n/a",
+            figures["quota"],
+            figures["audience"] or "n/a",
             cost.describe() if cost else "n/a (quota given, no audience)",
         )
         return {
             "campaign_name": name,
             "schedule_time": schedule,
-            "quota": quota,
             "messages_per_phone": per_phone,
             "encoding": info.encoding,
-            "audience": audience,
+            **figures,
             "estimated_cost": cost.as_dict() if cost else None,
+            "estimated_cost_text": cost.describe() if cost else None,
         }
 
     def execute(self, context: Context) -> str | dict[str, Any]:

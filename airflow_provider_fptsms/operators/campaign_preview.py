@@ -8,28 +8,27 @@ rendered as Markdown: the body of the approval task that :mod:`.sign_off` builds
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_fptsms.operators._sources import SuppressSource, numbered_phones, read_suppression
 from airflow_provider_fptsms.operators.campaign_create import FptCreateCampaignOperator
-from airflow_provider_fptsms.sms.frequency import DEFAULT_MAX_PER_24H
+from airflow_provider_fptsms.sms.frequency import DEFAULT_MAX_PER_24H, validate_cap
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-#: phones asked of the contact history at once
-CAP_BATCH = 1000
+    from airflow_provider_fptsms.operators._contacts import ContactCap
 
 
 class FptCampaignPreviewOperator(FptCreateCampaignOperator):
     """Check a QC campaign and preview it as Markdown for sign-off; creates nothing, calls nothing at FPT.
 
-    Takes the create operator's parameters (``message``, ``schedule_time``, ``phones``...) and the push's
-    exclusions. Returns the dry run's figures plus ``suppressed`` (by list), ``capped``, ``to_push``,
-    ``estimated_cost`` (of the phones left) and ``markdown``: pass
-    ``"{{ ti.xcom_pull('preview_campaign')['markdown'] }}"`` as the approval's body.
+    Takes the create operator's parameters (``message``, ``schedule_time``, ``phones``, ``suppress``...) and
+    the push's cap. Returns the dry run's figures (ScheduleTime, quota, audience, ``suppressed`` by list) plus
+    ``capped`` (the contact history read, nothing recorded), ``to_push``, ``estimated_cost`` of the phones left
+    and ``markdown``: the approval's body (:func:`.sign_off.preview_body`). Create the campaign with this
+    preview's ``schedule_time`` (as ``campaign_dag`` does), so what was approved is what is created.
 
-    :param suppress: the push's do-not-contact lists (templated; see ``FptPushCampaignOperator``).
     :param max_per_24h: the push's frequency cap; the contact history is read, nothing is recorded.
         ``None``: no cap.
     :param advertiser: whose campaigns count together for the cap. Default: ``brandname``, else the
@@ -38,12 +37,11 @@ class FptCampaignPreviewOperator(FptCreateCampaignOperator):
     :param contact_history_key_conn_id: a connection whose password is the history's hashing key.
     """
 
-    template_fields: Sequence[str] = (*FptCreateCampaignOperator.template_fields, "suppress", "contact_history_db")
+    template_fields: Sequence[str] = (*FptCreateCampaignOperator.template_fields, "contact_history_db")
 
     def __init__(
         self,
         *,
-        suppress: SuppressSource | None = None,
         max_per_24h: int | None = DEFAULT_MAX_PER_24H,
         advertiser: str | None = None,
         contact_history_db: str | None = None,
@@ -52,77 +50,41 @@ class FptCampaignPreviewOperator(FptCreateCampaignOperator):
     ) -> None:
         super().__init__(**kwargs)
         self._dry_run = True  # a preview never creates
-        self.suppress = suppress
-        self.max_per_24h = max_per_24h
+        self.max_per_24h = None if max_per_24h is None else validate_cap(max_per_24h)
         self.advertiser = advertiser
         self.contact_history_db = contact_history_db
         self.contact_history_key_conn_id = contact_history_key_conn_id
+
+    def _cap(self, name: str, schedule: str) -> ContactCap | None:
+        if self.max_per_24h is None:
+            return None
+        from airflow_provider_fptsms.operators._contacts import contact_cap
+
+        self.advertiser = self.advertiser or self.brandname
+        return contact_cap(self, f"preview:{name}", schedule, self.max_per_24h)  # only other campaigns count
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_fptsms.gateways.errors import InvalidInputError
 
         if self.phones is None:
             raise InvalidInputError("phones", None, "is needed for a preview", "pass the campaign's audience")
-        plan = self.plan(context)
-        figures = {**plan, **self._exclusions(plan)}
-        figures["markdown"] = preview_markdown(figures, self.message, self.max_per_24h)
+        figures = self.plan(context)
+        figures.setdefault("capped", 0)
+        figures["to_push"] = figures["estimated_cost"]["messages"] // max(figures["messages_per_phone"], 1)
+        figures["markdown"] = preview_markdown(figures, self.message, self.max_per_24h, self.approval_lead)
         self.log.info("Campaign preview (nothing created):\n%s", figures["markdown"])
         return figures
 
-    def _exclusions(self, plan: dict[str, Any]) -> dict[str, Any]:
-        """Read the audience as the push will: suppressed, capped (read-only) and the cost of the rest."""
-        from airflow_provider_fptsms.operators._contacts import contact_cap
-        from airflow_provider_fptsms.operators._prices import operator_prices
-        from airflow_provider_fptsms.sms.cost import CostCounter
-        from airflow_provider_fptsms.sms.phones import clean_numbered
 
-        suppression = read_suppression(self.suppress)
-        cap = None
-        if self.max_per_24h is not None:
-            self.advertiser = self.advertiser or self.brandname
-            name = f"preview:{plan['campaign_name']}"  # records nothing: only other campaigns count
-            cap = contact_cap(self, name, plan["schedule_time"], self.max_per_24h)
-        costs = CostCounter(operator_prices(self.prices, self.hook, dry_run=True))
-        per_phone = plan["messages_per_phone"]
-        capped = 0
-        waiting: list[str] = []
-
-        def decide(batch: list[str]) -> int:
-            verdicts = cap.capped(batch) if cap is not None else [False] * len(batch)
-            for phone, is_capped in zip(batch, verdicts, strict=True):
-                if not is_capped:
-                    costs.add(phone, per_phone)
-            return sum(verdicts)
-
-        with numbered_phones(self.phones, self.phone_column) as rows:
-            for result in clean_numbered(rows):
-                if result.phone is None or result.duplicate:
-                    continue
-                if suppression and suppression.source_of(result.phone) is not None:
-                    continue
-                waiting.append(result.phone)
-                if len(waiting) == CAP_BATCH:
-                    capped += decide(waiting)
-                    waiting = []
-        capped += decide(waiting)
-        cost = costs.cost()
-        return {
-            "suppression": suppression.as_dict() if suppression else None,
-            "suppressed": suppression.total,
-            "capped": capped,
-            "to_push": cost.total_messages // max(per_phone, 1),
-            "estimated_cost": cost.as_dict(),
-            "estimated_cost_text": cost.describe(),
-        }
-
-
-def preview_markdown(figures: dict[str, Any], message: str, cap: int | None) -> str:
-    """The sign-off body: the campaign's figures as a table, then the message as it will be sent."""
+def preview_markdown(figures: dict[str, Any], message: str, cap: int | None, lead: timedelta) -> str:
+    """The sign-off body: the campaign's figures as a table, then the message verbatim (a code block: what
+    is sent is plain text, never rendered)."""
     audience = figures["audience"] or {}
     by_reason = ", ".join(f"{reason} {n:,}" for reason, n in sorted(audience.get("by_reason", {}).items()))
     suppression = figures.get("suppression") or {}
     by_list = ", ".join(f"{name} {n:,}" for name, n in (suppression.get("by_list") or {}).items())
     rows = [
+        ("Campaign", figures["campaign_name"].replace("|", "/")),
         ("ScheduleTime", f"{figures['schedule_time']} (Vietnam time)"),
         ("Audience rows", f"{audience.get('total', 0):,}"),
         ("Valid phones", f"{audience.get('unique', 0):,} unique"),
@@ -136,11 +98,14 @@ def preview_markdown(figures: dict[str, Any], message: str, cap: int | None) -> 
         ("Estimated cost", figures["estimated_cost_text"]),
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
-    quoted = "\n".join(f"> {line}" for line in message.splitlines() or [""])
+    fence = "~~~~" if "```" in message else "```"
+    hours = int(lead.total_seconds() // 3600)
     return (
-        f"### QC campaign `{figures['campaign_name']}`\n\n| | |\n|---|---|\n{table}\n\n"
-        f"**The message, as it will be sent:**\n\n{quoted}\n\n"
-        "Approve to create and push the campaign; reject and nothing is created or spent."
+        f"### QC campaign sign-off\n\n| | |\n|---|---|\n{table}\n\n"
+        f"**The message, as it will be sent:**\n\n{fence}text\n{message}\n{fence}\n\n"
+        "Approve to create and push the campaign; reject and nothing is created or spent. The campaign is "
+        f"created for this ScheduleTime, which needs the telcos' {hours} h approval lead (counted in their "
+        "order hours): a late approval fails the create task, naming the next valid slot."
     )
 
 

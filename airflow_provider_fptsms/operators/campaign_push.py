@@ -38,7 +38,7 @@ from airflow_provider_fptsms.operators._sources import (
     when_empty,
 )
 from airflow_provider_fptsms.sms.cost import CostCounter
-from airflow_provider_fptsms.sms.frequency import DEFAULT_MAX_PER_24H
+from airflow_provider_fptsms.sms.frequency import DEFAULT_MAX_PER_24H, validate_cap
 from airflow_provider_fptsms.state import Chunk, PushProgress
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class FptPushCampaignOperator(_FptOperator):
         super().__init__(**kwargs)
         self.prices = prices
         self.suppress = suppress
-        self.max_per_24h = max_per_24h
+        self.max_per_24h = None if max_per_24h is None else validate_cap(max_per_24h)  # a typo fails at parse time
         self.schedule_time = schedule_time
         self.advertiser = advertiser
         self.contact_history_db = contact_history_db

@@ -57,7 +57,7 @@ def send(**kwargs: Any) -> Case:
 
 
 def create(**kwargs: Any) -> Case:
-    kwargs.setdefault("message", "Khuyen mai")
+    kwargs.setdefault("message", "[QC] Khuyen mai")
     return lambda h, p: FptCreateCampaignOperator(task_id="t", state_path=str(p / "s"), **kwargs).execute(ctx())
 
 
@@ -176,6 +176,14 @@ CASES: list[tuple[str, Case, type[BaseException]]] = [
     ("create in the past", create(schedule_time="2020-01-01 09:00", quota=1), ScheduleError),
     ("create unreadable schedule", create(schedule_time="tomorrow morning", quota=1), ScheduleError),
     ("create no phones no quota", create(), InvalidInputError),
+    ("create without the QC label", create(message="Khuyen mai", quota=1), InvalidInputError),
+    ("create label not first", create(message=" [QC] Khuyen mai", quota=1), InvalidInputError),
+    (
+        "push bad cap",
+        lambda h, p: FptPushCampaignOperator(task_id="t", campaign_code="C1", phones=[PHONE], max_per_24h=0),
+        InvalidInputError,
+    ),
+    ("send bad suppression list", send(suppress="/nonexistent/dnc.csv"), InvalidInputError),
     ("create all phones invalid", create(phones=["123"]), InvalidInputError),
     ("create name too long", create(campaign_name="n" * 30, quota=1), InvalidInputError),
     (

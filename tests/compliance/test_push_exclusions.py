@@ -183,7 +183,8 @@ def test_the_preview_counts_what_the_push_would_and_records_nothing(
     markdown = preview["markdown"]
     for words in ("| Suppressed | 2 (dnc 2) |", "| Capped | 3 (more than 3 in 24 h) |", "| To push | 15 phones |"):
         assert words in markdown
-    assert "> [QC] Uu dai cuoi tuan" in markdown and "| Estimated cost | 15 SMS parts, about 12,000 VND |" in markdown
+    assert "```text\n[QC] Uu dai cuoi tuan\n```" in markdown
+    assert "| Estimated cost | 15 SMS parts, about 12,000 VND |" in markdown and "| Quota asked | 18 |" in markdown
     assert "0912" not in markdown and "84912" not in markdown
     assert fptsms_sandbox.admin.requests() == {}  # nothing asked of FPT
     again = ContactHistory().capped("SANDBOX", "another", when, [*capped, "84912000001"], cap=3)
