@@ -34,7 +34,15 @@ else:  # the dev extra's tomli
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".matrix"
 PINS = ROOT / "requirements" / "matrix"
-SUITES = ("tests/unit", "tests/hooks", "tests/operators", "tests/lifecycle", "tests/sandbox", "tests/webhook")
+SUITES = (
+    "tests/unit",
+    "tests/hooks",
+    "tests/operators",
+    "tests/lifecycle",
+    "tests/sandbox",
+    "tests/webhook",
+    "tests/compliance",
+)
 DAG_SUITE = "tests/dags"  # runs every DAG in dags_examples/ with `airflow dags test`
 COPIED = ("tests", "dags_examples", "benchmarks", "requirements", "pyproject.toml")  # what the suites read
 
