@@ -330,6 +330,7 @@ def _nothing_created(sandbox: SandboxHandle) -> None:
     assert calls == {}, calls  # not even a token: the preview and the sign-off never call FPT
 
 
+@pytest.mark.signoff_e2e  # `make e2e` runs these (three `airflow dags test` runs, ~90 s)
 @needs_dags_test_hitl
 @needs_hitl  # evaluated first: on 3.0 its reason is the one that applies
 def test_approve_creates_and_pushes_the_campaign(run_dag: Any, sandbox: SandboxHandle) -> None:
@@ -383,6 +384,7 @@ def test_approve_creates_and_pushes_the_campaign(run_dag: Any, sandbox: SandboxH
     print(f"approve: {run.seconds:.1f} s")
 
 
+@pytest.mark.signoff_e2e  # `make e2e` runs these (three `airflow dags test` runs, ~90 s)
 @needs_dags_test_hitl
 @needs_hitl  # evaluated first: on 3.0 its reason is the one that applies
 def test_reject_creates_nothing(run_dag: Any, sandbox: SandboxHandle) -> None:
@@ -396,6 +398,7 @@ def test_reject_creates_nothing(run_dag: Any, sandbox: SandboxHandle) -> None:
     print(f"reject: {run.seconds:.1f} s")
 
 
+@pytest.mark.signoff_e2e  # `make e2e` runs these (three `airflow dags test` runs, ~90 s)
 @needs_dags_test_hitl
 @needs_hitl  # evaluated first: on 3.0 its reason is the one that applies
 def test_no_answer_in_time_creates_nothing(run_dag: Any, sandbox: SandboxHandle) -> None:
