@@ -64,7 +64,7 @@ from airflow_provider_fptsms._sqlstore import (
     utcnow,
 )
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
-from airflow_provider_fptsms.sms.frequency import WINDOW, validate_cap, would_exceed
+from airflow_provider_fptsms.sms.frequency import WINDOW, require_aware, validate_cap, would_exceed
 
 __all__ = [
     "DB_ENV",
@@ -189,15 +189,7 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 
 def _aware_utc(value: object, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise InvalidInputError(field, value, "expected a timezone-aware datetime", "pass a datetime with tzinfo")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInputError(
-            field,
-            value.isoformat(),
-            "a naive datetime has no time zone, so its 24-hour window is ambiguous",
-            "attach the zone, e.g. value.replace(tzinfo=ZoneInfo('Asia/Ho_Chi_Minh')) for a ScheduleTime",
-        )
+    value = require_aware(value, field)
     utc = value.astimezone(timezone.utc)
     if type(utc) is not datetime:  # a pendulum DateTime (parse_vn_time's): a plain one for every driver
         utc = datetime(utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, timezone.utc)

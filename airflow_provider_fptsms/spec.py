@@ -477,20 +477,7 @@ def campaign_dag(
     task_defaults = {**spec_defaults, **(default_args or {})}
     conn = spec.fpt_conn_id
     with DAG(spec.dag_id, default_args=task_defaults, **dag_kwargs) as dag:
-        create = FptCreateCampaignOperator(
-            task_id="create_campaign",
-            message=spec.message,
-            schedule_time=spec.send_at,
-            campaign_name=spec.name,
-            phones=spec.audience_path,
-            phone_column=spec.audience_column,
-            quota_margin=spec.quota_margin,
-            brandname=spec.brandname,
-            auto_label=spec.auto_label,
-            prices=dict(spec.prices) or None,
-            suppress=dict(spec.suppress) or None,
-            fpt_conn_id=conn,
-        )
+        create = FptCreateCampaignOperator(task_id="create_campaign", **_campaign_arguments(spec))
         create.name_hint = (
             f"change 'name:' in {spec.source.name}" if spec.name else f"add a 'name:' to {spec.source.name}"
         )
@@ -530,6 +517,23 @@ def campaign_dag(
     return dag
 
 
+def _campaign_arguments(spec: CampaignSpec) -> dict[str, Any]:
+    """What the create task and the preview of a sign-off are both given: one campaign, checked twice."""
+    return {
+        "message": spec.message,
+        "auto_label": spec.auto_label,
+        "schedule_time": spec.send_at,
+        "campaign_name": spec.name,
+        "phones": spec.audience_path,
+        "phone_column": spec.audience_column,
+        "quota_margin": spec.quota_margin,
+        "brandname": spec.brandname,
+        "prices": dict(spec.prices) or None,
+        "suppress": dict(spec.suppress) or None,
+        "fpt_conn_id": spec.fpt_conn_id,
+    }
+
+
 def _sign_off_before(create: Any, spec: CampaignSpec, notifier: Any) -> None:
     """preview_campaign >> sign_off >> create: the preview counts what the push would (nothing recorded), and
     the respondents approve or reject it; a rejection skips every task after it."""
@@ -539,19 +543,7 @@ def _sign_off_before(create: Any, spec: CampaignSpec, notifier: Any) -> None:
 
     assert spec.sign_off is not None
     preview = FptCampaignPreviewOperator(
-        task_id="preview_campaign",
-        message=spec.message,
-        auto_label=spec.auto_label,
-        schedule_time=spec.send_at,
-        campaign_name=spec.name,
-        phones=spec.audience_path,
-        phone_column=spec.audience_column,
-        quota_margin=spec.quota_margin,
-        brandname=spec.brandname,
-        prices=dict(spec.prices) or None,
-        suppress=dict(spec.suppress) or None,
-        max_per_24h=spec.max_per_24h,
-        fpt_conn_id=spec.fpt_conn_id,
+        task_id="preview_campaign", max_per_24h=spec.max_per_24h, **_campaign_arguments(spec)
     )
     sign_off = sign_off_task(
         subject=f"Send QC campaign {{{{ ti.xcom_pull(task_ids='preview_campaign')['campaign_name'] }}}} "

@@ -45,7 +45,8 @@ def validate_cap(cap: object, field: str = "max_per_24h") -> int:
     return cap
 
 
-def _require_aware(value: object, field: str) -> datetime:
+def require_aware(value: object, field: str) -> datetime:
+    """``value`` if it is a timezone-aware datetime, else :class:`InvalidInputError` naming ``field``."""
     if not isinstance(value, datetime):
         raise InvalidInputError(field, value, "expected a timezone-aware datetime", "pass a datetime with tzinfo")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -67,11 +68,11 @@ def would_exceed(existing: Sequence[datetime], new: datetime, cap: int) -> bool:
     without losing any, so checking the periods that start at each message time ``<= new`` is exact.
     """
     cap = validate_cap(cap)
-    new = _require_aware(new, "new")
+    new = require_aware(new, "new")
     low, high = new - WINDOW, new + WINDOW
     nearby: list[datetime] = []
     for index, when in enumerate(existing):
-        when = _require_aware(when, f"existing[{index}]")
+        when = require_aware(when, f"existing[{index}]")
         if low < when < high:
             nearby.append(when)
     if len(nearby) < cap:
