@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_fptsms._compat import AirflowException, AirflowFailException
 from airflow_provider_fptsms.delivery import Outcome, chunk_landed, classify
 from airflow_provider_fptsms.gateways.errors import NetworkError, QuotaError, SmsError, mask_phone, mask_phones
+from airflow_provider_fptsms.metrics import count
 from airflow_provider_fptsms.operators._fpt import _FptOperator, _owner
 from airflow_provider_fptsms.operators._prices import operator_prices
 from airflow_provider_fptsms.operators._rows import (
@@ -259,6 +260,9 @@ class FptPushCampaignOperator(_FptOperator):
             self.log.info("Every row of this push and its status: %s", target)
             raise batch.stopped
         sent_now = record.pushed_rows - pushed_before
+        count("phones.pushed", sent_now, gateway="FPT")
+        count("phones.suppressed", suppression.total, gateway="FPT")
+        count("phones.capped", batch.capped, gateway="FPT")
         self._progress(record, sent_now, started, self._rows)
         if stats.total == 0:
             when_empty(self.on_empty, self.phones)

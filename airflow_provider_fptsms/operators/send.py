@@ -40,6 +40,7 @@ from airflow_provider_fptsms.delivery import (
 )
 from airflow_provider_fptsms.gateways.errors import InvalidInputError, mask_phone
 from airflow_provider_fptsms.idempotency import operation_key_for
+from airflow_provider_fptsms.metrics import count_send
 from airflow_provider_fptsms.operators._rows import (
     csv_line,
     default_path,
@@ -444,6 +445,7 @@ class _BulkSmsOperator(BaseOperator):
         billed = [r for r in recipients if by_key.get(r.request_id, {}).get("status") in delivered]
         summary["cost"] = self.cost(billed).as_dict()  # what was accepted, at the configured prices
         summary["idempotency_key"] = operation
+        count_send(self.gateway, summary)
         self._apply_fail_policy(summary)
         return summary
 

@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
-from airflow_provider_fptsms.webhook.report import parse_report
+from airflow_provider_fptsms.metrics import count
+from airflow_provider_fptsms.webhook.report import STATUS_NAMES, parse_report
 from airflow_provider_fptsms.webhook.store import DlrStore
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ def _ok() -> Response:
 
 
 def _fail(http_status: int, desc: str) -> Response:
+    count("webhook.refused", http_status=str(http_status))
     return JSONResponse({"status": 0, "desc": desc}, status_code=http_status)
 
 
@@ -90,6 +92,7 @@ def create_dlr_app(store: DlrStore, key: str | None, path: str = "/dlr", max_bod
         except InvalidInputError as error:
             return _fail(400, str(error))
         changed = await asyncio.to_thread(store.record, report)
+        count("dlr.received", status=STATUS_NAMES.get(report.status, "pending"))
         log.info(
             "FPT DLR smsid=%s status=%s telco=%s: %s",
             report.smsid,
