@@ -72,6 +72,7 @@ __all__ = [
     "KEY_ENV",
     "KEY_FILE_NAME",
     "MIN_RETENTION",
+    "RETENTION_ENV",
     "ContactHistory",
     "campaign_table",
     "default_db_url",
@@ -91,6 +92,7 @@ _KEY_BYTES = 32
 #: A shorter key could be guessed together with the (few) possible phone numbers.
 _MIN_KEY_BYTES = 16
 DEFAULT_RETENTION = timedelta(days=30)
+RETENTION_ENV = "FPTSMS_CONTACT_HISTORY_RETENTION_DAYS"
 #: A row matters to any campaign within 24 h of its ScheduleTime; 48 h leaves a day for a push retried late.
 MIN_RETENTION = timedelta(hours=48)
 _PURGE_EVERY = 3600.0  # seconds, per instance
@@ -186,6 +188,17 @@ _DDL_LOCK_ID = _advisory_lock_id("\0ddl")
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+def _retention() -> timedelta:
+    """``$FPTSMS_CONTACT_HISTORY_RETENTION_DAYS`` (one setting for every worker's pushes), else 30 days."""
+    configured = os.environ.get(RETENTION_ENV, "").strip()
+    if not configured:
+        return DEFAULT_RETENTION
+    try:
+        return timedelta(days=float(configured))
+    except ValueError:
+        raise InvalidInputError(RETENTION_ENV, configured, "is not a number of days", "e.g. 30") from None
 
 
 def _aware_utc(value: object, field: str) -> datetime:
@@ -331,7 +344,7 @@ class ContactHistory:
         url: str | None = None,
         *,
         key: bytes | str | None = None,
-        retention: timedelta = DEFAULT_RETENTION,
+        retention: timedelta | None = None,
         lock_retries: int = 8,
         busy_timeout: float = 30.0,
     ) -> None:
@@ -351,6 +364,7 @@ class ContactHistory:
                 "lock per transaction (BEGIN IMMEDIATE, pg_advisory_xact_lock) that other databases lack here",
                 f"use a sqlite:/// file or a postgresql+psycopg:// URL (argument url or ${DB_ENV})",
             )
+        retention = _retention() if retention is None else retention
         if not isinstance(retention, timedelta) or retention < MIN_RETENTION:
             raise InvalidInputError(
                 "retention",

@@ -567,3 +567,20 @@ def test_postgres_reserve_cap_and_time_zones(postgres_url: str) -> None:
 def test_concurrent_processes_never_pass_the_cap_on_postgres(postgres_url: str) -> None:
     phones = [f"8492{n:07d}" for n in range(100)]
     assert_cap_held(run_workers(postgres_url, PG_KEY, 4, phones, 2), phones, 2)
+
+
+def test_retention_is_configurable_for_every_worker_from_the_environment(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FPTSMS_CONTACT_HISTORY_RETENTION_DAYS", "7")
+    assert ContactHistory(db_url).retention == timedelta(days=7)
+    assert ContactHistory(db_url, retention=timedelta(days=3)).retention == timedelta(days=3)  # the argument wins
+    monkeypatch.setenv("FPTSMS_CONTACT_HISTORY_RETENTION_DAYS", "1")
+    with pytest.raises(InvalidInputError) as caught:
+        ContactHistory(db_url)
+    assert caught.value.field == "retention"
+    monkeypatch.setenv("FPTSMS_CONTACT_HISTORY_RETENTION_DAYS", "a month")
+    with pytest.raises(InvalidInputError, match="FPTSMS_CONTACT_HISTORY_RETENTION_DAYS"):
+        ContactHistory(db_url)
+    monkeypatch.delenv("FPTSMS_CONTACT_HISTORY_RETENTION_DAYS")
+    assert ContactHistory(db_url).retention == timedelta(days=30)
