@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_fptsms._compat import AirflowException
+from airflow_provider_fptsms.assets import attach_figures
 from airflow_provider_fptsms.operators._fpt import _FptOperator
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ class FptCampaignReportOperator(_FptOperator):
     :param poll_interval: seconds between report checks while waiting (default 1 h).
     :param deadline: how long ``wait_for_complete`` waits before fetching what there is (default 7 days).
     :param fpt_conn_id: a ``fptsms`` connection.
+
+    Every :class:`~airflow.sdk.Asset` in ``outlets`` gets the report's figures as its event's extra
+    (:mod:`airflow_provider_fptsms.assets`): ``campaign_dag()`` declares
+    :func:`~airflow_provider_fptsms.assets.campaign_report_asset`.
     """
 
     template_fields: Sequence[str] = ("campaign_code", "output_path")
@@ -55,7 +60,7 @@ class FptCampaignReportOperator(_FptOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not self.wait_for_complete:
-            return self._fetch()
+            return self._fetch(context)
         expected = self.expected_rows or self.hook.campaign_status(self.campaign_code).total
         from airflow_provider_fptsms.gateways.fpt import ReportCounts
         from airflow_provider_fptsms.triggers.campaign import FptCampaignReportTrigger, report_message
@@ -64,7 +69,7 @@ class FptCampaignReportOperator(_FptOperator):
         counts = ReportCounts.of(r.status for r in self.hook.delivery_report(self.campaign_code))
         if counts.complete(expected):
             self.log.info("%s", report_message(self.campaign_code, counts, expected))
-            return self._fetch()
+            return self._fetch(context)
         deadline = time.time() + self.deadline.total_seconds()
         self.log.info(
             "%s",
@@ -89,9 +94,9 @@ class FptCampaignReportOperator(_FptOperator):
             raise AirflowException(event.get("message", "delivery report check failed"))
         if event.get("status") == "deadline":
             self.log.warning("Report deadline reached with %s of the phones final", event.get("final"))
-        return self._fetch()
+        return self._fetch(context)
 
-    def _fetch(self) -> dict[str, Any]:
+    def _fetch(self, context: Context) -> dict[str, Any]:
         import os
         import shutil
         import tempfile
@@ -108,11 +113,14 @@ class FptCampaignReportOperator(_FptOperator):
             rows = self.hook.download_delivery_report(self.campaign_code, local)
             statuses: Counter[str] = Counter()
             telcos: Counter[str] = Counter()
+            by_telco: dict[str, Counter[str]] = {}
             errors: Counter[str] = Counter()
             with local.open(encoding="utf-8-sig", newline="") as handle:
                 for record in iter_delivery_report(handle):
                     statuses[record.status] += 1
                     telcos[record.telco or "unknown"] += 1
+                    status = record.status if record.status in ("delivered", "failed") else "pending"
+                    by_telco.setdefault(record.telco or "unknown", Counter())[status] += 1
                     if record.status == "failed":
                         errors[record.error or "unknown"] += 1
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -125,10 +133,16 @@ class FptCampaignReportOperator(_FptOperator):
             "failed": statuses["failed"],
             "pending": statuses["pending"] + statuses["unknown"],
             "by_telco": dict(telcos),
+            "status_by_telco": {
+                telco: {name: counts[name] for name in ("delivered", "failed", "pending")}
+                for telco, counts in sorted(by_telco.items())
+            },
             "by_error": dict(errors),
             "path": str(target),
         }
         self.log.info("Delivery report for %s: %s", self.campaign_code, summary)
+        figures = {key: summary[key] for key in ("campaign_code", "rows", "delivered", "failed", "pending", "path")}
+        attach_figures(context, self.outlets, {**figures, "by_telco": summary["status_by_telco"]})
         return summary
 
 

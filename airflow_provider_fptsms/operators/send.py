@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator
 
 from airflow_provider_fptsms._compat import AirflowException
+from airflow_provider_fptsms.assets import attach_figures
 from airflow_provider_fptsms.delivery import (
     FPT_DUPLICATE_WINDOW,
     NO_RECONCILER,
@@ -446,6 +447,8 @@ class _BulkSmsOperator(BaseOperator):
         summary["cost"] = self.cost(billed).as_dict()  # what was accepted, at the configured prices
         summary["idempotency_key"] = operation
         count_send(self.gateway, summary)
+        keys = ("gateway", "recipients", "sent", "already_sent", "failed", "in_doubt", "output_path")
+        attach_figures(context, self.outlets, {key: summary[key] for key in keys})
         self._apply_fail_policy(summary)
         return summary
 

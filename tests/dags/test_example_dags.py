@@ -7,7 +7,10 @@ deferred state and their triggers complete them.
 from __future__ import annotations
 
 import ast
+import json
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 from airflow_provider_fptsms.sandbox.client import SandboxClient
 from airflow_provider_fptsms.sandbox.dagtest import AirflowHome
@@ -30,6 +33,19 @@ def test_qc_campaign_lifecycle(airflow_home: AirflowHome, sandbox: SandboxProces
     assert ledger["by_kind"] == {"qc": summary["phones_pushed"], "cskh": 1} and ledger["duplicates"] == 0
     alert = admin.ledger(kind="cskh")[0]  # the notifier's SMS when the report arrived
     assert alert["message"] == f"QC qc_campaign_lifecycle: {summary['delivered']} delivered, {summary['failed']} failed"
+    [event] = asset_events(airflow_home, "fptsms://fpt/campaigns/qc_campaign_lifecycle/delivery_report")
+    assert (event["delivered"], event["failed"], event["pending"]) == (summary["delivered"], summary["failed"], 0)
+    assert event["rows"] == summary["phones_pushed"] and event["path"] == summary["report_path"]
+    assert sum(sum(by_status.values()) for by_status in event["by_telco"].values()) == event["rows"]
+
+
+def asset_events(home: AirflowHome, uri: str) -> list[dict[str, Any]]:
+    """The extras of the asset events Airflow recorded for ``uri``, oldest first (read from its database)."""
+    with sqlite3.connect(home.home / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = ? ORDER BY e.id", (uri,)
+        ).fetchall()
+    return [json.loads(extra) if isinstance(extra, str) else extra for (extra,) in rows]
 
 
 def test_sms_hooks_tour(airflow_home: AirflowHome, sandbox: SandboxProcess) -> None:
@@ -56,3 +72,22 @@ def test_qc_campaign_from_spec(airflow_home: AirflowHome, sandbox: SandboxProces
     assert again.state == "failed", again.output[-3000:]
     assert "change 'name:' in weekend_promo.yaml" in again.output
     assert admin.summary(kind="qc")["total"] == before and len(admin.campaigns()) == 1
+
+
+def test_the_analytics_example_reads_the_report_its_asset_event_names(tmp_path: Path) -> None:
+    """What qc_campaign_analytics does with a report asset event (the scheduler runs it in `make e2e`)."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("qc_campaign_analytics", DAGS / "qc_campaign_analytics.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = tmp_path / "report.csv"
+    report.write_text("Phone,Telco,Status\n849***001,viettel,1\n849***002,viettel,0\n849***003,vina,1\n")
+    extra = {"campaign_code": "C1", "rows": 3, "delivered": 2, "failed": 1, "pending": 0, "path": str(report)}
+    extra["by_telco"] = {"viettel": {"delivered": 1, "failed": 1, "pending": 0}}
+    rate = module.qc_campaign_analytics().get_task("delivery_rate").python_callable
+    result = rate(triggering_asset_events={module.REPORT: [SimpleNamespace(extra=extra)]})
+    assert (result["rows_in_file"], result["rows_in_event"], result["delivery_rate"]) == (3, 3, 0.6667)
+    assert rate(triggering_asset_events={}) == {"reports": 0}

@@ -170,6 +170,35 @@ def _running(api: AirflowApi, run: Run, task_id: str, try_number: int = 1) -> di
     return None
 
 
+def check_report_asset(report: Report, api: AirflowApi, lifecycle_runs: int) -> None:
+    """qc_campaign_analytics is scheduled on qc_campaign_lifecycle's report asset: the scheduler runs it after the
+    reports landed, and the event it reads carries the report's figures (its file agrees with them)."""
+    started = time.perf_counter()
+
+    def analytics_runs() -> list[dict[str, Any]]:
+        runs = api.call("GET", "/dags/qc_campaign_analytics/dagRuns", params={"limit": 50})["dag_runs"]
+        return [r for r in runs if r["state"] in ("success", "failed")]
+
+    done = wait_until(lambda: analytics_runs() or None, 180, "the analytics DAG to run on the report asset")
+    figures = []
+    for run in done:
+        path = f"/dags/qc_campaign_analytics/dagRuns/{run['dag_run_id']}/taskInstances/delivery_rate/xcomEntries"
+        figures.append(api.call("GET", f"{path}/return_value")["value"] if run["state"] == "success" else None)
+    reports = sum(f["reports"] for f in figures if f)
+    ok = (
+        all(r["state"] == "success" and r["run_type"] == "asset_triggered" for r in done)
+        and all(
+            f and f["rows_in_file"] == f["rows_in_event"] == f["delivered"] + f["failed"] + f["pending"]
+            for f in figures
+        )
+        and 1 <= reports <= lifecycle_runs
+    )
+    shown = [{k: f[k] for k in ("campaign_code", "delivered", "failed", "delivery_rate")} for f in figures if f]
+    report.add(
+        "analytics DAG ran on the report asset", ok, f"{len(done)} run(s), {reports} report(s): {shown}", started
+    )
+
+
 def check_dlrs(report: Report, deployment: Deployment, admin: SandboxClient) -> None:
     started = time.perf_counter()
     cskh = admin.summary(gateway="fpt", kind="cskh")["total"]
@@ -293,6 +322,7 @@ def run_all(report: Report, deployment: Deployment) -> None:
         "sms_hooks_tour",
         "e2e_push_killed",
         "e2e_cskh_delivery",
+        "qc_campaign_analytics",
     }
     parsed = _await(lambda: expected <= api.dag_ids(), 180, "the dag-processor to parse every DAG", deployment)
     errors = api.import_errors()
@@ -317,6 +347,7 @@ def run_all(report: Report, deployment: Deployment) -> None:
         # the next phase is a later run: past FPT's 5-minute window for the same text to the same phone
         admin.advance_clock(6 * 60)
     kill_push_mid_way(report, api, admin)
+    check_report_asset(report, api, lifecycle_runs=2)
     check_dlrs(report, deployment, admin)
     check_logs(report, deployment)
     check_triggerer_loop(report, deployment)
