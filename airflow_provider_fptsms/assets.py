@@ -5,10 +5,11 @@ figures):
 
 * ``fptsms://fpt/campaigns/<dag_id>/<task_id>``: a QC campaign DAG's delivery report
   (:func:`campaign_report_asset`; ``campaign_dag()`` declares it on its ``delivery_report`` task). Extra:
-  ``campaign_code``, ``rows``, ``delivered``, ``failed``, ``pending``, ``by_telco`` (each telco's delivered /
-  failed / pending) and ``path`` (the report file).
+  ``campaign_code``, ``rows``, ``delivered``, ``failed``, ``pending``, ``status_by_telco`` (each telco's
+  delivered / failed / pending, as in the report's XCom) and ``path`` (the report file).
 * ``fptsms://<fpt|fibo>/sends/<dag_id>/<task_id>``: a CSKH send (:func:`send_asset`). Extra: ``gateway``,
-  ``recipients``, ``sent``, ``already_sent``, ``failed``, ``in_doubt``, ``output_path`` (the per-row report).
+  ``recipients``, ``sent``, ``already_sent``, ``failed``, ``in_doubt``, ``output_path`` (the per-row report),
+  and ``dry_run`` / ``empty`` (True when the task sent nothing on purpose: same keys, zero counts).
 
 An operator fills the extra of every :class:`~airflow.sdk.Asset` among its ``outlets``; figures only, never a
 phone number or a message text.

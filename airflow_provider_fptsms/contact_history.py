@@ -190,15 +190,24 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
+#: when this process last purged each database (by its URL without password)
+_LAST_PURGE: dict[str, float] = {}
+
+
 def _retention() -> timedelta:
     """``$FPTSMS_CONTACT_HISTORY_RETENTION_DAYS`` (one setting for every worker's pushes), else 30 days."""
     configured = os.environ.get(RETENTION_ENV, "").strip()
     if not configured:
         return DEFAULT_RETENTION
     try:
-        return timedelta(days=float(configured))
+        days = float(configured)
     except ValueError:
         raise InvalidInputError(RETENTION_ENV, configured, "is not a number of days", "e.g. 30") from None
+    if days < MIN_RETENTION.total_seconds() / 86400:
+        raise InvalidInputError(
+            RETENTION_ENV, configured, "is shorter than 2 days: the cap needs the sends of the last 48 hours", "e.g. 30"
+        )
+    return timedelta(days=days)
 
 
 def _aware_utc(value: object, field: str) -> datetime:
@@ -330,7 +339,7 @@ class ContactHistory:
     The database is any SQLite or PostgreSQL URL (``url``, else ``$FPTSMS_CONTACT_HISTORY_DB``,
     else ``sqlite:///$AIRFLOW_HOME/fptsms/contact_history.db``).  SQLite suits one machine (every
     worker on it shares the file); a team with several machines uses a shared Postgres
-    (``postgresql+psycopg://...``).
+    (``postgresql+psycopg2://...``).
 
     The HMAC key is ``key``, else ``$FPTSMS_CONTACT_HISTORY_KEY`` (a str is used as its UTF-8
     bytes), else, for a SQLite file only, ``contact_history.key`` beside the database (created on
@@ -362,7 +371,7 @@ class ContactHistory:
                 safe_url(self.url),
                 f"the contact history supports SQLite and PostgreSQL, not {self.backend}: the cap needs a write "
                 "lock per transaction (BEGIN IMMEDIATE, pg_advisory_xact_lock) that other databases lack here",
-                f"use a sqlite:/// file or a postgresql+psycopg:// URL (argument url or ${DB_ENV})",
+                f"use a sqlite:/// file or a postgresql+psycopg2:// URL (argument url or ${DB_ENV})",
             )
         retention = _retention() if retention is None else retention
         if not isinstance(retention, timedelta) or retention < MIN_RETENTION:
@@ -380,7 +389,6 @@ class ContactHistory:
         self._key = self._resolve_key(key)
         self._ready = False
         self._ready_lock = threading.Lock()
-        self._last_purge: float | None = None
         # One in-memory connection is shared by every thread (StaticPool): take turns.
         self._local_lock: threading.Lock | None = threading.Lock() if self._memory else None
         self.engine = self._engine(busy_timeout)
@@ -673,9 +681,11 @@ class ContactHistory:
         return deleted
 
     def _maybe_purge(self) -> None:
-        """Purge at most once an hour per instance: old rows go without a scheduled job, at no cost per push."""
-        now = time.monotonic()
-        if self._last_purge is not None and now - self._last_purge < _PURGE_EVERY:
+        """Purge at most once an hour per process and database (each push try builds its own instance): old
+        rows go without a scheduled job, at no cost per push."""
+        now, where = time.monotonic(), safe_url(self.url)
+        last = _LAST_PURGE.get(where)
+        if last is not None and now - last < _PURGE_EVERY:
             return
-        self._last_purge = now
+        _LAST_PURGE[where] = now
         self.purge()

@@ -44,7 +44,7 @@ def qc_campaign_analytics() -> None:
             "failed": figures["failed"],
             "pending": figures["pending"],
             "delivery_rate": round(figures["delivered"] / final, 4) if final else None,
-            "by_telco": figures["by_telco"],
+            "status_by_telco": figures["status_by_telco"],
         }
 
     delivery_rate()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_fptsms.links import FptCampaignLink
-from airflow_provider_fptsms.operators._sources import mask_literal_phones
+from airflow_provider_fptsms.operators._sources import mask_literal_lists, mask_literal_phones
 from airflow_provider_fptsms.state import StateStore
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class _FptOperator(BaseOperator):
     def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
         super().render_template_fields(context, jinja_env)
         mask_literal_phones(getattr(self, "phones", None), getattr(self, "phone_column", None))
+        mask_literal_lists(getattr(self, "suppress", None))
 
     @cached_property
     def hook(self) -> FptSmsHook:

@@ -38,6 +38,12 @@ def mask_literal_phones(source: Any, column: str | int | None = None, extra_keys
                 mask(str(value).strip())
 
 
+def mask_literal_lists(suppress: Any) -> None:
+    """Register the phones of literal do-not-contact lists (``suppress=[...]`` or ``{name: [...]}``) as secrets."""
+    for _name, source in _named_sources(suppress):
+        mask_literal_phones(source)
+
+
 #: what a send or push does when its source has no data row at all (a day with nobody to message)
 ON_EMPTY = ("fail", "skip", "succeed")
 
@@ -64,7 +70,12 @@ def when_empty(on_empty: str, source: Any) -> None:
 
 def as_source(source: Any) -> Any:
     """A list that Jinja rendered as text (``"['0912...', ...]"``, an XCom without native rendering)
-    becomes the list again; anything else is returned as is."""
+    becomes the list again; ``s3://...`` / ``gs://...`` text an ObjectStoragePath; anything else is
+    returned as is."""
+    if isinstance(source, str) and "://" in source and not source.startswith("file://"):
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(source.strip())
     if isinstance(source, str) and source.lstrip().startswith("["):
         import ast
 
@@ -88,7 +99,9 @@ def _shown(source: Any) -> str:
 
 
 @contextmanager
-def numbered_phones(source: PhoneSource, column: str | int | None = None) -> Iterator[Iterator[tuple[int, Any]]]:
+def numbered_phones(
+    source: PhoneSource, column: str | int | None = None, *, field: str = "phones"
+) -> Iterator[Iterator[tuple[int, Any]]]:
     """Yield an iterator of ``(row, raw phone value)``; files are streamed, remote files copied to a temp file first.
 
     The same rows, numbers and phones, in the same order, as :func:`recipient_rows` gives for the same source:
@@ -96,18 +109,18 @@ def numbered_phones(source: PhoneSource, column: str | int | None = None) -> Ite
     """
     from airflow_provider_fptsms.sms.audience import read_numbered_phones
 
-    source = _non_empty(as_source(source))
+    source = _non_empty(as_source(source), field)
     if isinstance(source, (list, tuple)):
         yield read_numbered_phones(source, column)
         return
-    with _local_file(source) as path:
+    with _local_file(source, field) as path:
         yield read_numbered_phones(path, column)
 
 
-def _non_empty(source: Any) -> Any:
+def _non_empty(source: Any, field: str = "phones") -> Any:
     """A source must be given; an empty list is a source with no rows (the operators' ``on_empty`` decides)."""
     if source is None:
-        raise InvalidInputError("phones", source, "is not set", "pass a list of phones or a file path")
+        raise InvalidInputError(field, source, "is not set", "pass a list of phones or a file path")
     return source
 
 
@@ -154,7 +167,7 @@ def _is_remote(source: Any) -> bool:
 
 
 @contextmanager
-def _local_file(source: Any) -> Iterator[Path]:
+def _local_file(source: Any, field: str = "phones") -> Iterator[Path]:
     """A local path for ``source``; a remote object (s3://, gs://...) is streamed to a temp file first,
     keeping its suffixes so ``.csv`` / ``.gz`` are still recognised."""
     if _is_remote(source):
@@ -168,7 +181,7 @@ def _local_file(source: Any) -> Iterator[Path]:
     path = Path(str(getattr(source, "path", None) or source))
     if not path.is_file():
         raise InvalidInputError(
-            "phones", _shown(source), "file not found", "check the path on the worker (or pass a list of phones)"
+            field, _shown(source), "file not found", "check the path on the worker (or pass a list of phones)"
         )
     yield path
 
@@ -184,8 +197,16 @@ def read_suppression(suppress: SuppressSource | None, *, international: bool = F
 
     lists = []
     for name, source in _named_sources(suppress):
-        with numbered_phones(source) as rows:
-            lists.append(build_list(name, rows, international=international))
+        with numbered_phones(source, field=f"suppress[{name}]") as rows:
+            listed = build_list(name, rows, international=international)
+        if listed.numbers == 0:  # an empty export, or a column that holds no phone: it would protect nobody
+            raise InvalidInputError(
+                f"suppress[{name}]",
+                _shown(source),
+                f"holds no phone number ({listed.unreadable} unreadable rows)",
+                "check the export; a CSV's phone column is found by its header (phone, sdt, so_dien_thoai...)",
+            )
+        lists.append(listed)
     return Suppression(lists)
 
 

@@ -161,14 +161,14 @@ class FptCreateCampaignOperator(_FptOperator):
         from airflow_provider_fptsms.sms.cost import CostCounter
         from airflow_provider_fptsms.sms.phones import PhoneStats, clean_numbered
 
+        if not isinstance(self.quota_margin, int) or self.quota_margin < 0:
+            raise InvalidInputError("quota_margin", self.quota_margin, "must be >= 0", "pass 0 or more")
         if self.quota is not None:
             if isinstance(self.quota, bool) or not isinstance(self.quota, int) or self.quota <= 0:
                 raise InvalidInputError("quota", self.quota, "must be a positive integer", "or pass phones= instead")
             return {"quota": self.quota + self.quota_margin, "audience": {}, "cost": None}
         if self.phones is None:
             raise InvalidInputError("quota", None, "needs phones= or quota=", "pass the audience or a quota")
-        if self.quota_margin < 0:
-            raise InvalidInputError("quota_margin", self.quota_margin, "must be >= 0", "pass 0 or more")
         stats = PhoneStats()
         suppression = read_suppression(self.suppress)
         costs = CostCounter(operator_prices(self.prices, self.hook, dry_run=self._dry_run))

@@ -247,6 +247,8 @@ class FptPushCampaignOperator(_FptOperator):
                 position = unique_index - first + 1  # 1-based within this range
                 listed = suppression.source_of(result.phone) if suppression else None
                 if listed is not None:
+                    if position > covered:  # an earlier try counted those it covered
+                        count("phones.suppressed", gateway="FPT")
                     batch.line(csv_line(result.row, mask_phone(result.phone), "suppressed", suppressed_reason(listed)))
                 elif position <= covered:  # an earlier try's chunk holds it: pushed, or capped then
                     batch.earlier(result.row, result.phone, position)
@@ -260,9 +262,6 @@ class FptPushCampaignOperator(_FptOperator):
             self.log.info("Every row of this push and its status: %s", target)
             raise batch.stopped
         sent_now = record.pushed_rows - pushed_before
-        count("phones.pushed", sent_now, gateway="FPT")
-        count("phones.suppressed", suppression.total, gateway="FPT")
-        count("phones.capped", batch.capped, gateway="FPT")
         self._progress(record, sent_now, started, self._rows)
         if stats.total == 0:
             when_empty(self.on_empty, self.phones)
@@ -543,6 +542,7 @@ class _Batch:
                 self.stopped = failure
             if self.stopped is None:
                 self.next_first = last + 1
+                count("phones.pushed", len(chosen), gateway="FPT")  # acknowledged, even if a later chunk fails
                 for phone in chosen:
                     self.costs.add(phone, self.segments or 1)
                 tail = csv_line("", "pushed", "", len(self.record.chunks), self.record.chunks[-1].batch_id)
@@ -553,6 +553,9 @@ class _Batch:
         # else every phone is capped: nothing to push, and the next chunk covers these positions
         capped = "" if self.cap is None else csv_line("", "capped", capped_reason(self.cap.get().limit), "", "")
         self.capped += len(phones) - len(chosen)
+        count(
+            "phones.capped", len(phones) - len(chosen), gateway="FPT"
+        )  # decided now (a retry re-reports, not re-counts)
         # a chunk's rows are numbers with a masked phone: no cell needs quoting, so one f-string each
         return [
             f"{row},{masked}{tail if ok else capped}"
@@ -608,7 +611,9 @@ class _InvalidRows:
 def chunk_ranges(total: int, per_task: int) -> list[tuple[int, int]]:
     """``row_range`` values for ``FptPushCampaignOperator.partial(...).expand(row_range=...)``."""
     if per_task < 1:
-        raise ValueError("per_task must be >= 1")
+        from airflow_provider_fptsms.gateways.errors import InvalidInputError
+
+        raise InvalidInputError("per_task", per_task, "must be at least 1", "e.g. chunk_ranges(total, 100_000)")
     return [(start, min(start + per_task - 1, total)) for start in range(1, total + 1, per_task)]
 
 

@@ -142,7 +142,7 @@ class FptCampaignReportOperator(_FptOperator):
         }
         self.log.info("Delivery report for %s: %s", self.campaign_code, summary)
         figures = {key: summary[key] for key in ("campaign_code", "rows", "delivered", "failed", "pending", "path")}
-        attach_figures(context, self.outlets, {**figures, "by_telco": summary["status_by_telco"]})
+        attach_figures(context, self.outlets, {**figures, "status_by_telco": summary["status_by_telco"]})
         return summary
 
 

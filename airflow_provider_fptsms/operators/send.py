@@ -54,6 +54,7 @@ from airflow_provider_fptsms.operators._sources import (
     PhoneSource,
     SuppressSource,
     check_on_empty,
+    mask_literal_lists,
     mask_literal_phones,
     read_suppression,
     recipient_rows,
@@ -201,6 +202,7 @@ class _BulkSmsOperator(BaseOperator):
             mask(self.message)  # an OTP: the Rendered tab and the logs show *** instead
         variables = placeholders(str(self.message)) if self.mask_message else ()  # a code per person
         mask_literal_phones(self.phones, self.phone_column, variables)
+        mask_literal_lists(self.suppress)
 
     # ------------------------------------------------------------------ preparation (no I/O to the gateway)
 
@@ -383,13 +385,15 @@ class _BulkSmsOperator(BaseOperator):
         if not stats["rows"]:  # no data row at all
             when_empty(self.on_empty, self.phones)
             self.log.warning("phones is empty: nothing to send (on_empty='succeed')")
-            return {"gateway": self.gateway, "recipients": 0, "sent": 0, "empty": True, **stats}
+            return self._announced(
+                context, {"gateway": self.gateway, "recipients": 0, "sent": 0, "empty": True, **stats}
+            )
         if self._dry_run:
             preview = self.preview(recipients, stats)
             refused = self.refusal(recipients, stats, "listed above")
             if refused is not None:
                 raise refused  # what the real run would say, after the preview that shows the rows
-            return preview
+            return self._announced(context, {"gateway": self.gateway, "recipients": len(recipients), **preview})
         target = self.output_path or default_path(context, "sends")
         refused = self.refusal(recipients, stats, f"every row and its status in {target}")
         if refused is not None:
@@ -447,9 +451,17 @@ class _BulkSmsOperator(BaseOperator):
         summary["cost"] = self.cost(billed).as_dict()  # what was accepted, at the configured prices
         summary["idempotency_key"] = operation
         count_send(self.gateway, summary)
-        keys = ("gateway", "recipients", "sent", "already_sent", "failed", "in_doubt", "output_path")
-        attach_figures(context, self.outlets, {key: summary[key] for key in keys})
+        self._announced(context, summary)
         self._apply_fail_policy(summary)
+        return summary
+
+    def _announced(self, context: Context, summary: dict[str, Any]) -> dict[str, Any]:
+        """``summary``, its figures put on the events of the task's Asset outlets (the same keys whatever
+        happened: a dry run or an empty source sends nothing, and says so)."""
+        figures: dict[str, Any] = {key: summary.get(key, 0) for key in ASSET_FIGURES}
+        figures.update(gateway=self.gateway, output_path=summary.get("output_path"))
+        figures.update(dry_run=bool(summary.get("dry_run")), empty=bool(summary.get("empty")))
+        attach_figures(context, self.outlets, figures)
         return summary
 
     @staticmethod
@@ -535,6 +547,9 @@ class _BulkSmsOperator(BaseOperator):
                 f"{bad / total:.1%} of recipients failed, above fail_on={self.fail_on:.1%}{why}{where}"
             )
 
+
+#: the counts a send puts on its Asset events (with ``gateway``, ``output_path``, ``dry_run`` and ``empty``)
+ASSET_FIGURES = ("recipients", "sent", "already_sent", "failed", "in_doubt")
 
 #: the columns of a send's per-row report (``output_path``)
 REPORT_FIELDS = ("row", "phone", "status", "message_id", "telco", "error_code", "error", "request_id", "segments")

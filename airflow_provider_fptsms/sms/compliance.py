@@ -79,11 +79,16 @@ def check_label(text: str, labels: Sequence[str] = QC_LABELS, *, field: str = "m
 
 
 def labelled(text: str, label: str = QC_LABELS[0], labels: Sequence[str] = QC_LABELS) -> str:
-    """``text`` with ``label`` and a space in front, unless it already starts with one of ``labels``."""
+    """``text`` starting with a label: as is if it does; a label written after spaces or in another case
+    (``"  [qc] x"``) moved first and written exactly (``"[QC] x"``), never doubled; else ``label`` + a space."""
     chosen = _labels(labels)
     if text.startswith(chosen):
         return text
-    return f"{label} {text.lstrip()}"
+    stripped = text.lstrip()
+    for known in chosen:
+        if stripped[: len(known)].casefold() == known.casefold():
+            return known + stripped[len(known) :]
+    return f"{label} {stripped}"
 
 
 def in_advertising_hours(moment: datetime) -> bool:

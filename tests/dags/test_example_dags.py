@@ -36,7 +36,7 @@ def test_qc_campaign_lifecycle(airflow_home: AirflowHome, sandbox: SandboxProces
     [event] = asset_events(airflow_home, "fptsms://fpt/campaigns/qc_campaign_lifecycle/delivery_report")
     assert (event["delivered"], event["failed"], event["pending"]) == (summary["delivered"], summary["failed"], 0)
     assert event["rows"] == summary["phones_pushed"] and event["path"] == summary["report_path"]
-    assert sum(sum(by_status.values()) for by_status in event["by_telco"].values()) == event["rows"]
+    assert sum(sum(by_status.values()) for by_status in event["status_by_telco"].values()) == event["rows"]
 
 
 def asset_events(home: AirflowHome, uri: str) -> list[dict[str, Any]]:
@@ -86,7 +86,7 @@ def test_the_analytics_example_reads_the_report_its_asset_event_names(tmp_path: 
     report = tmp_path / "report.csv"
     report.write_text("Phone,Telco,Status\n849***001,viettel,1\n849***002,viettel,0\n849***003,vina,1\n")
     extra = {"campaign_code": "C1", "rows": 3, "delivered": 2, "failed": 1, "pending": 0, "path": str(report)}
-    extra["by_telco"] = {"viettel": {"delivered": 1, "failed": 1, "pending": 0}}
+    extra["status_by_telco"] = {"viettel": {"delivered": 1, "failed": 1, "pending": 0}}
     rate = module.qc_campaign_analytics().get_task("delivery_rate").python_callable
     result = rate(triggering_asset_events={module.REPORT: [SimpleNamespace(extra=extra)]})
     assert (result["rows_in_file"], result["rows_in_event"], result["delivery_rate"]) == (3, 3, 0.6667)

@@ -54,6 +54,8 @@ def test_auto_label_adds_the_label_once_and_it_counts_in_the_quota() -> None:
     assert labelled("[AD] Giam 20%") == "[AD] Giam 20%"
     assert qc_message("Giam 20%", auto_label=True) == "[QC] Giam 20%"
     assert qc_message("Giam 20%", auto_label="[AD]") == "[AD] Giam 20%"
+    assert labelled("  [QC] Giam") == "[QC] Giam" and labelled("[qc] Giam") == "[QC] Giam"  # moved, never doubled
+    assert labelled("[ad]Giam") == "[AD]Giam"
     text = "x" * 156  # 156 GSM-7 characters: one message; with "[QC] " 161: two
     assert qc_quota_per_phone(text) == 1
     assert qc_quota_per_phone(qc_message(text, auto_label=True)) == 2

@@ -411,8 +411,12 @@ def test_reserve_purges_at_most_once_an_hour(db_url: str, monkeypatch: pytest.Mo
     monkeypatch.setattr(store, "purge", counting_purge)
     store.reserve(A, "c1", now + H, PHONES[:1], 3)
     assert calls == []  # purged less than an hour ago
-    fresh = ContactHistory(db_url)
-    fresh.reserve(A, "c2", now + H, PHONES[:1], 3)  # a new instance purges on its first reserve
+    fresh = ContactHistory(db_url)  # each push try builds its own: the hour is the process's, per database
+    fresh.reserve(A, "c2", now + H, PHONES[:1], 3)
+    assert fresh.was_recorded(A, "ancient", PHONES[:2]) == [True, True]
+    an_hour_later = time.monotonic() + 3601
+    monkeypatch.setattr(time, "monotonic", lambda: an_hour_later)
+    fresh.reserve(A, "c3", now + H, PHONES[:1], 3)
     assert fresh.was_recorded(A, "ancient", PHONES[:2]) == [False, False]
     store.dispose()
     fresh.dispose()
@@ -578,7 +582,7 @@ def test_retention_is_configurable_for_every_worker_from_the_environment(
     monkeypatch.setenv("FPTSMS_CONTACT_HISTORY_RETENTION_DAYS", "1")
     with pytest.raises(InvalidInputError) as caught:
         ContactHistory(db_url)
-    assert caught.value.field == "retention"
+    assert caught.value.field == "FPTSMS_CONTACT_HISTORY_RETENTION_DAYS"
     monkeypatch.setenv("FPTSMS_CONTACT_HISTORY_RETENTION_DAYS", "a month")
     with pytest.raises(InvalidInputError, match="FPTSMS_CONTACT_HISTORY_RETENTION_DAYS"):
         ContactHistory(db_url)

@@ -60,3 +60,38 @@ def test_a_list_costs_a_bitmap_per_block_whatever_its_size() -> None:
     assert peak < 1_000_000, (
         f"a 30,000-number list peaked at {peak / 1e6:.1f} MB; one 125 KB bitmap per block (a set of ints: ~2 MB)"
     )
+
+
+def test_a_list_with_no_number_is_refused_naming_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from airflow_provider_fptsms.gateways.errors import InvalidInputError
+
+    export = tmp_path / "dnc.csv"
+    export.write_text("ten,ghi_chu\nAn,x\n")  # a wrong export: no phone column
+    with pytest.raises(InvalidInputError) as caught:
+        read_suppression({"dnc": str(export)})
+    assert caught.value.field == "suppress[dnc]" and "holds no phone number" in str(caught.value)
+    with pytest.raises(InvalidInputError) as missing:
+        read_suppression({"dnc": str(tmp_path / "nope.csv")})
+    assert missing.value.field == "suppress[dnc]" and "file not found" in str(missing.value)
+
+
+def test_a_list_on_object_storage_given_as_text() -> None:
+    from airflow_provider_fptsms.operators._sources import _named_sources, as_source
+
+    remote = as_source("s3://crm/exports/dnc-export.csv")  # read through Airflow's ObjectStoragePath, not open()
+    assert remote.protocol == "s3" and str(remote) == "s3://crm/exports/dnc-export.csv"
+    assert [name for name, _source in _named_sources({"dnc": "s3://crm/dnc.csv"})] == ["dnc"]
+    assert [name for name, _source in _named_sources(["s3://crm/a.csv", "gs://crm/b.txt"])] == ["a.csv", "b.txt"]
+
+
+def test_literal_lists_are_registered_with_the_masker(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from airflow_provider_fptsms.hooks import _http
+    from airflow_provider_fptsms.operators._sources import mask_literal_lists
+
+    masked: list[str] = []
+    monkeypatch.setattr(_http, "mask", lambda secret, name=None: masked.append(secret))
+    mask_literal_lists({"opt_outs": ["0912345678"], "dnc": "/data/dnc.csv"})
+    mask_literal_lists([["0961234567"], "/data/other.csv"])
+    assert masked == ["0912345678", "0961234567"]
