@@ -45,6 +45,7 @@ send stops once the gateway looks unreachable (:class:`CircuitBreaker`) instead 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -317,12 +318,19 @@ def operation_key(
     return f"{dag_id}.{task_id}{index}@{when}"
 
 
-def recipient_key(operation: str, recipient: str) -> str:
+def recipient_key(operation: str, recipient: str, secret: str | bytes | None = None) -> str:
     """The per-message key (sent as FPT's RequestId, Fibo's smsGUID): <= 100 chars, same input -> same id.
 
-    A readable head for tracing in the gateway's reports, then a digest of operation + recipient.
+    A readable head for tracing in the gateway's reports, then a digest of operation + recipient, keyed with
+    ``secret`` (the connection's own secret): an unkeyed digest next to a masked phone (3 digits hidden) would
+    give the number back in a thousand guesses to anyone who reads a log or a report.
     """
-    digest = hashlib.sha256(f"{operation}\x1f{recipient}".encode()).hexdigest()[:32]
+    message = f"{operation}\x1f{recipient}".encode()
+    if secret:
+        key = secret.encode() if isinstance(secret, str) else secret
+        digest = hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+    else:
+        digest = hashlib.sha256(message).hexdigest()[:32]
     return f"{_key_head(operation)}-{digest}"
 
 

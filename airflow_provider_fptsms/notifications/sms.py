@@ -114,6 +114,10 @@ class _SmsNotifier(BaseNotifier):
     def _send_one(self, phone: str, text: str, alert_id: str, replaying: bool) -> SendResult:
         raise NotImplementedError
 
+    def _secret(self) -> str | None:
+        """The connection's secret, which keys the alert ids (see :func:`..delivery.recipient_key`)."""
+        raise NotImplementedError
+
     def _send_and_record(
         self, journal: SendJournal | None, phone: str, text: str, key: str, *, replaying: bool, failures: list[str]
     ) -> None:
@@ -150,13 +154,14 @@ class _SmsNotifier(BaseNotifier):
             raise InvalidInputError("phones", self.phones, "no recipient", "pass at least one phone")
         operation = operation_key_for(context, self.idempotency_key)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        secret = self._secret()
         journal = self._journal(operation)
         records = _recall(journal)
         failures: list[str] = []
         try:
             now = _write(journal, lambda j: j.clock()) if needs_clock(records) else None
             for phone in phones:
-                key = recipient_key(operation, f"{phone}\x1f{digest}")
+                key = recipient_key(operation, f"{phone}\x1f{digest}", secret)
                 step = self.reconciler.step(records.get(key), now or 0.0)
                 if step is Step.SKIP:
                     log.info("SMS alert to %s: already sent for %r", mask_phone(phone), operation)
@@ -244,6 +249,11 @@ class FptSmsNotifier(_SmsNotifier):
 
     reconciler = FPT_DUPLICATE_WINDOW
 
+    def _secret(self) -> str | None:
+        from airflow_provider_fptsms.hooks.fpt import FptSmsHook
+
+        return FptSmsHook(self.fpt_conn_id).settings.password or None
+
     def _send_one(self, phone: str, text: str, alert_id: str, replaying: bool) -> SendResult:
         from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 
@@ -291,6 +301,11 @@ class FiboSmsNotifier(_SmsNotifier):
         )
         self.fibo_conn_id = fibo_conn_id
         self.sender_name = sender_name
+
+    def _secret(self) -> str | None:
+        from airflow_provider_fptsms.hooks.fibo import FiboSmsHook
+
+        return FiboSmsHook(self.fibo_conn_id).settings.password or None
 
     def _send_one(self, phone: str, text: str, alert_id: str, replaying: bool) -> SendResult:
         from airflow_provider_fptsms.hooks.fibo import FiboSmsHook

@@ -216,6 +216,7 @@ class _BulkSmsOperator(BaseOperator):
             raise InvalidInputError("message", self.message, "is empty", "write the message text")
         fields = placeholders(self.message)
         operation = operation_key_for(context, self.idempotency_key)
+        secret = self._key_secret()
         self._skipped = []
         recipients: list[Recipient] = []
         invalid: Counter[str] = Counter()
@@ -253,7 +254,7 @@ class _BulkSmsOperator(BaseOperator):
                 if self.strip_accents:
                     text = strip_accents(text)
                 info = check_message(text, field=f"message (row {row})", max_segments=self.max_segments)
-                recipients.append(Recipient(row, phone, text, recipient_key(operation, phone), info.segments))
+                recipients.append(Recipient(row, phone, text, recipient_key(operation, phone, secret), info.segments))
         duplicates = sum(1 for r in self._skipped if r["status"] == "duplicate")
         stats = {
             "rows": len(recipients) + len(self._skipped),
@@ -374,6 +375,16 @@ class _BulkSmsOperator(BaseOperator):
     def sync_hook(self) -> Any:
         """This gateway's hook, on the operator's connection (its settings are read, the gateway is not called)."""
         raise NotImplementedError
+
+    def _key_secret(self) -> str | None:
+        """The connection's secret, which keys the message ids; a dry run without the connection uses none
+        (its ids are never sent)."""
+        try:
+            return str(self.sync_hook().settings.password or "") or None
+        except Exception:
+            if self._dry_run:
+                return None
+            raise
 
     def check_connection(self) -> None:
         """Read the connection (type, credentials present) without calling the gateway."""
