@@ -4,7 +4,8 @@ The URIs (a DAG scheduled on one runs after each report or send; ``triggering_as
 figures):
 
 * ``fptsms://fpt/campaigns/<dag_id>/<task_id>``: a QC campaign DAG's delivery report
-  (:func:`campaign_report_asset`; ``campaign_dag()`` declares it on its ``delivery_report`` task). Extra:
+  (:func:`campaign_report_asset`; ``campaign_dag()`` declares it on its ``delivery_report`` task from Airflow 3.1
+  on, see :func:`report_outlets`). Extra:
   ``campaign_code``, ``rows``, ``delivered``, ``failed``, ``pending``, ``status_by_telco`` (each telco's
   delivered / failed / pending, as in the report's XCom) and ``path`` (the report file).
 * ``fptsms://<fpt|fibo>/sends/<dag_id>/<task_id>``: a CSKH send (:func:`send_asset`). Extra: ``gateway``,
@@ -33,6 +34,18 @@ def campaign_report_asset(dag_id: str, task_id: str = "delivery_report") -> Asse
     return Asset(uri=f"{SCHEME}://fpt/campaigns/{dag_id}/{task_id}", name=f"fptsms_report__{dag_id}__{task_id}")
 
 
+def report_outlets(dag_id: str, task_id: str = "delivery_report") -> list[Asset]:
+    """``outlets=`` for a campaign DAG's report task: its :func:`campaign_report_asset`, from Airflow 3.1 on.
+
+    On Airflow 3.0, ``airflow dags test`` fails every task with an outlet the dag-processor has not registered
+    (``AirflowInactiveAssetInInletOrOutletException``), which would fail the whole lifecycle there; on 3.0 declare
+    ``outlets=[campaign_report_asset(...)]`` yourself in a deployment whose dag-processor parses the DAG.
+    """
+    from airflow_provider_fptsms._compat import airflow_at_least
+
+    return [campaign_report_asset(dag_id, task_id)] if airflow_at_least("3.1") else []
+
+
 def send_asset(gateway: str, dag_id: str, task_id: str) -> Asset:
     """The asset a CSKH send task updates; ``gateway`` is ``fpt`` or ``fibo``."""
     from airflow.sdk import Asset
@@ -57,4 +70,4 @@ def attach_figures(context: Mapping[str, Any], outlets: Iterable[Any], extra: Ma
     return attached
 
 
-__all__ = ["SCHEME", "attach_figures", "campaign_report_asset", "send_asset"]
+__all__ = ["SCHEME", "attach_figures", "campaign_report_asset", "report_outlets", "send_asset"]

@@ -445,7 +445,7 @@ def campaign_dag(
     """
     from airflow.sdk import DAG
 
-    from airflow_provider_fptsms.assets import campaign_report_asset
+    from airflow_provider_fptsms.assets import report_outlets
     from airflow_provider_fptsms.notifications.sms import (
         REPORT_READY_ALERT,
         TASK_FAILED_ALERT,
@@ -512,7 +512,7 @@ def campaign_dag(
             poll_interval=poll,
             deadline=spec.report_wait,
             on_success_callback=on_report,
-            outlets=[campaign_report_asset(spec.dag_id)],  # an analytics DAG can be scheduled on it
+            outlets=report_outlets(spec.dag_id),  # an analytics DAG can be scheduled on it
             fpt_conn_id=conn,
         )
         push >> approval >> sent >> report

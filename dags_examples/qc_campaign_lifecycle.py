@@ -23,7 +23,7 @@ from typing import Any
 
 from airflow.sdk import dag, task
 
-from airflow_provider_fptsms.assets import campaign_report_asset
+from airflow_provider_fptsms.assets import report_outlets
 from airflow_provider_fptsms.notifications.sms import REPORT_READY_ALERT, TASK_FAILED_ALERT, FptSmsNotifier
 from airflow_provider_fptsms.operators.campaign import (
     FptCampaignReportOperator,
@@ -37,7 +37,6 @@ POOL = "fptsms_gateway"
 # Production polls every few minutes; the demo's sandbox answers within seconds.
 POLL = float(os.environ.get("FPTSMS_EXAMPLE_POLL_SECONDS", "300"))
 ALERT_PHONES = os.environ.get("FPTSMS_EXAMPLE_ALERT_PHONES", "0912000111").split(",")
-REPORT_ASSET = campaign_report_asset("qc_campaign_lifecycle")
 MESSAGE = "[QC] FPT Shop: Giam 20% phu kien cuoi tuan nay. Chi tiet tai fptshop.com.vn. Tu choi QC soan TC gui 9xxx"
 
 
@@ -79,7 +78,9 @@ def qc_campaign_lifecycle() -> None:
         wait_for_complete=True,
         poll_interval=POLL,
         on_success_callback=ON_REPORT,  # the notifier: an SMS to the team when the report is in
-        outlets=[REPORT_ASSET],  # qc_campaign_analytics runs on each report, its figures in the event
+        outlets=report_outlets(
+            "qc_campaign_lifecycle"
+        ),  # qc_campaign_analytics runs on each report, its figures in the event
     )
 
     @task

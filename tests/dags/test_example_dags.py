@@ -12,6 +12,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from airflow_provider_fptsms._compat import airflow_at_least
 from airflow_provider_fptsms.sandbox.client import SandboxClient
 from airflow_provider_fptsms.sandbox.dagtest import AirflowHome
 from airflow_provider_fptsms.sandbox.server import SandboxProcess
@@ -33,6 +36,8 @@ def test_qc_campaign_lifecycle(airflow_home: AirflowHome, sandbox: SandboxProces
     assert ledger["by_kind"] == {"qc": summary["phones_pushed"], "cskh": 1} and ledger["duplicates"] == 0
     alert = admin.ledger(kind="cskh")[0]  # the notifier's SMS when the report arrived
     assert alert["message"] == f"QC qc_campaign_lifecycle: {summary['delivered']} delivered, {summary['failed']} failed"
+    if not airflow_at_least("3.1"):
+        return  # no report asset on 3.0: its `dags test` refuses an outlet no dag-processor registered
     [event] = asset_events(airflow_home, "fptsms://fpt/campaigns/qc_campaign_lifecycle/delivery_report")
     assert (event["delivered"], event["failed"], event["pending"]) == (summary["delivered"], summary["failed"], 0)
     assert event["rows"] == summary["phones_pushed"] and event["path"] == summary["report_path"]
@@ -74,6 +79,7 @@ def test_qc_campaign_from_spec(airflow_home: AirflowHome, sandbox: SandboxProces
     assert admin.summary(kind="qc")["total"] == before and len(admin.campaigns()) == 1
 
 
+@pytest.mark.skipif(not airflow_at_least("3.1"), reason="Airflow 3.0's Asset is not hashable (3.1+ keys events by it)")
 def test_the_analytics_example_reads_the_report_its_asset_event_names(tmp_path: Path) -> None:
     """What qc_campaign_analytics does with a report asset event (the scheduler runs it in `make e2e`)."""
     import importlib.util
