@@ -28,12 +28,12 @@ REPORT = campaign_report_asset("qc_campaign_lifecycle")
 def qc_campaign_analytics() -> None:
     @task
     def delivery_rate(triggering_asset_events: Any = None) -> dict[str, Any]:
-        events = list((triggering_asset_events or {}).get(REPORT, []))
+        events = list(triggering_asset_events.get(REPORT, [])) if triggering_asset_events else []
         if not events:
             return {"reports": 0}  # triggered by hand: no report to read
         figures = dict(events[-1].extra)  # the latest report this run was scheduled for
         with ObjectStoragePath(figures["path"]).open("r", encoding="utf-8-sig", newline="") as report:
-            rows = sum(1 for _ in csv.DictReader(report))
+            rows = sum(1 for _ in csv.DictReader(iter(report.readline, "")))  # 3.0's file wrapper is not iterable
         final = figures["delivered"] + figures["failed"]
         return {
             "reports": len(events),
