@@ -113,7 +113,7 @@ matrix: venv
 
 # Re-pin every dependency (needs the package index); commit requirements/lock.txt afterwards.
 lock: venv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra sandbox --python-version 3.11 -o requirements/lock.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra sandbox --extra openlineage --python-version 3.11 -o requirements/lock.txt
 	$(BIN)/uv pip compile pyproject.toml --extra e2e -c requirements/lock.txt --python-version 3.11 -o requirements/e2e.txt
 
 clean:

@@ -148,6 +148,16 @@ def _exclusive(path: Any) -> Iterator[None]:
         yield
 
 
+def _replace(path: Any, text: str) -> None:
+    """Write ``text`` as the whole object at ``path``: readers see the old object or the new one, never half."""
+    if is_local(path):
+        temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+        temp.write_text(text)
+        temp.replace(path)  # atomic on one filesystem
+    else:
+        path.write_text(text)  # one PUT: object stores never show half an object
+
+
 class StateStore:
     """JSON records under ``base`` (any ``ObjectStoragePath`` URL or a local folder)."""
 
@@ -183,13 +193,7 @@ class StateStore:
         record.version = expected_version + 1
         record.owner = owner
         record.updated_at = time.time()
-        text = json.dumps(asdict(record), ensure_ascii=False, indent=1)
-        if is_local(path):
-            temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-            temp.write_text(text)
-            temp.replace(path)  # atomic on one filesystem
-        else:
-            path.write_text(text)  # one PUT: object stores never show half an object
+        _replace(path, json.dumps(asdict(record), ensure_ascii=False, indent=1))
 
     # ---------------------------------------------------------------- creations
 
@@ -231,6 +235,32 @@ class StateStore:
 
     def path_of(self, kind: str, key: str) -> str:
         return str(self._path(kind, key))
+
+    # ---------------------------------------------------------------- steps (the campaign view)
+
+    def note_step(self, campaign_code: str, step: str, facts: dict[str, Any]) -> None:
+        """Record what one lifecycle step learned about a campaign (figures only, no phone, no text).
+
+        One object per step, replaced whole: the figures of a finished step, so the last writer (a retry of
+        the same task) is right. The campaign view (:mod:`airflow_provider_fptsms.ui`) reads them.
+        """
+        path = self.base / "campaigns" / safe_key(campaign_code) / f"{safe_key(step)}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        record = {**facts, "campaign_code": campaign_code, "step": step, "at": time.time()}
+        _replace(path, json.dumps(record, ensure_ascii=False, indent=1))
+
+    def campaign_steps(self) -> dict[str, list[dict[str, Any]]]:
+        """Every campaign's recorded steps, by campaign code (a step being written is read next time)."""
+        folder = self.base / "campaigns"
+        if not folder.exists():
+            return {}
+        campaigns: dict[str, list[dict[str, Any]]] = {}
+        for campaign in folder.iterdir():
+            for path in campaign.iterdir() if campaign.is_dir() else ():
+                if path.name.endswith(".json") and not path.name.startswith("."):
+                    step = dict(json.loads(path.read_text()))
+                    campaigns.setdefault(str(step["campaign_code"]), []).append(step)
+        return campaigns
 
 
 class SendJournal:

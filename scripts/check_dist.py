@@ -79,6 +79,10 @@ def check_wheel(path: Path) -> list[str]:
         f"{PACKAGE}/py.typed",
         f"{PACKAGE}/__init__.py",
         f"{PACKAGE}/get_provider_info.py",
+        f"{PACKAGE}/ui/static/index.html",  # the campaign view's page, script and vendored chart library
+        f"{PACKAGE}/ui/static/campaigns.js",
+        f"{PACKAGE}/ui/static/vendor/chartjs/chart.umd.min.js",
+        f"{PACKAGE}/ui/static/vendor/chartjs/LICENSE.md",
     ]
     problems += [f"{path.name}: missing {name}" for name in required if name not in names]
     if not re.search(r"^\[apache_airflow_provider\]\s*\nprovider_info\s*=", entry_points, re.MULTILINE):

@@ -23,6 +23,24 @@ def _owner(context: Context) -> str:
     return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{ti.map_index}/try{ti.try_number}"
 
 
+def note_step(
+    store: StateStore, context: Context, campaign_code: str | None, step: str, facts: dict[str, Any], log: Any
+) -> None:
+    """Tell the campaign view (:mod:`airflow_provider_fptsms.ui`) what this task learned, with its DAG run.
+
+    Visibility only: a campaign whose work succeeded is not failed (and retried) because its note could not be
+    written, so any error is logged and swallowed.
+    """
+    if not campaign_code:
+        return
+    ti = context.get("ti")
+    run = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id} if ti is not None else {}
+    try:
+        store.note_step(campaign_code, step, {**facts, **run})
+    except Exception as error:  # see the docstring
+        log.warning("The campaign view will not show step %r of %s: %s", step, campaign_code, error)
+
+
 class _FptOperator(BaseOperator):
     ui_color = "#ffe9d6"
     operator_extra_links = (FptCampaignLink(),)
@@ -48,3 +66,6 @@ class _FptOperator(BaseOperator):
     @cached_property
     def store(self) -> StateStore:
         return StateStore(self.state_path)
+
+    def _note(self, context: Context, campaign_code: str | None, step: str, facts: dict[str, Any]) -> None:
+        note_step(self.store, context, campaign_code, step, facts, self.log)

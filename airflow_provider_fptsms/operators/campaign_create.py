@@ -25,6 +25,7 @@ from airflow_provider_fptsms.state import Creation
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_fptsms.lineage import OperatorLineage
     from airflow_provider_fptsms.operators._contacts import ContactCap
 
 MAX_NAME = 32
@@ -260,7 +261,10 @@ class FptCreateCampaignOperator(_FptOperator):
         plan = self.plan(context)
         if self._dry_run:
             return {"dry_run": True, **plan}
-        return self._create_once(context, plan["campaign_name"], plan["schedule_time"], plan["quota"])
+        code = self._create_once(context, plan["campaign_name"], plan["schedule_time"], plan["quota"])
+        facts = ("campaign_name", "schedule_time", "quota", "messages_per_phone", "audience", "estimated_cost")
+        self._note(context, code, "created", {key: plan.get(key) for key in facts})
+        return code
 
     def _check_unchanged(self, record: Creation, quota: int, schedule: str) -> None:
         """A re-run after the message, audience or schedule was fixed must not silently reuse the old campaign."""
@@ -353,6 +357,13 @@ class FptCreateCampaignOperator(_FptOperator):
 
     def _create(self, name: str, schedule: str, quota: int) -> str:
         return self.hook.create_campaign(name, self.message, schedule, quota, brandname=self.brandname)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage: inputs the audience and suppress files, output the campaign created
+        (:mod:`airflow_provider_fptsms.lineage`)."""
+        from airflow_provider_fptsms.lineage import create_lineage
+
+        return create_lineage(self, task_instance)
 
 
 __all__ = ["MAX_NAME", "FptCreateCampaignOperator", "derive_campaign_name"]

@@ -45,6 +45,7 @@ from airflow_provider_fptsms.state import Chunk, PushProgress
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_fptsms.lineage import OperatorLineage
     from airflow_provider_fptsms.operators._contacts import ContactCap
 
 
@@ -226,6 +227,7 @@ class FptPushCampaignOperator(_FptOperator):
         cap = _LazyCap(self._cap) if self.max_per_24h is not None else None  # no call for an empty list
         started, last_log, pushed_before = time.monotonic(), time.monotonic(), record.pushed_rows
         target = self.output_path or default_path(context, "pushes")
+        self._written_path = target  # for get_openlineage_facets_on_complete
         unique_index = 0
         with (
             numbered_phones(self.phones, self.phone_column) as rows,
@@ -292,6 +294,9 @@ class FptPushCampaignOperator(_FptOperator):
                 excluded,
             )
         self.log.info("Push done: %s", summary)
+        facts = ("pushed", "phones", "cost", "suppression", "capped")
+        step = f"pushed rows {self.row_range[0]}-{self.row_range[1]}" if self.row_range else "pushed"
+        self._note(context, self.campaign_code, step, {key: summary.get(key) for key in facts})
         return summary
 
     def _cap(self) -> ContactCap:
@@ -384,6 +389,13 @@ class FptPushCampaignOperator(_FptOperator):
 
     def _label(self, index: int) -> str:
         return chunk_label(index, self._planned)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage: inputs the phones and suppress files, outputs the campaign and the push report
+        (:mod:`airflow_provider_fptsms.lineage`)."""
+        from airflow_provider_fptsms.lineage import push_lineage
+
+        return push_lineage(self, task_instance)
 
 
 def planned_chunks(rows: int | None, row_range: Sequence[int] | None, chunk_size: int) -> int | None:

@@ -16,6 +16,8 @@ from airflow_provider_fptsms.operators._fpt import _FptOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_fptsms.lineage import OperatorLineage
+
 
 class FptCampaignReportOperator(_FptOperator):
     """Fetch the ``dlr-ads`` CSV of a campaign to ``output_path`` and return a summary.
@@ -108,6 +110,7 @@ class FptCampaignReportOperator(_FptOperator):
 
         home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
         target = ObjectStoragePath(self.output_path or f"{home}/fptsms/reports/{safe_key(self.campaign_code)}.csv")
+        self._written_path = str(target)  # for get_openlineage_facets_on_complete
         with tempfile.TemporaryDirectory(prefix="fptsms-dlr-") as folder:
             local = Path(folder) / "dlr.csv"
             rows = self.hook.download_delivery_report(self.campaign_code, local)
@@ -143,7 +146,14 @@ class FptCampaignReportOperator(_FptOperator):
         self.log.info("Delivery report for %s: %s", self.campaign_code, summary)
         figures = {key: summary[key] for key in ("campaign_code", "rows", "delivered", "failed", "pending", "path")}
         attach_figures(context, self.outlets, {**figures, "status_by_telco": summary["status_by_telco"]})
+        self._note(context, self.campaign_code, "report", {**figures, "status_by_telco": summary["status_by_telco"]})
         return summary
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage: input the campaign, output the report file (:mod:`airflow_provider_fptsms.lineage`)."""
+        from airflow_provider_fptsms.lineage import report_lineage
+
+        return report_lineage(self, task_instance)
 
 
 __all__ = ["FptCampaignReportOperator"]

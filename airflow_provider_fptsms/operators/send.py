@@ -64,6 +64,7 @@ from airflow_provider_fptsms.state import SendJournal, StateStore
 
 if TYPE_CHECKING:
     from airflow_provider_fptsms.hooks.results import SendResult
+    from airflow_provider_fptsms.lineage import OperatorLineage
     from airflow_provider_fptsms.sms.cost import Cost
 
 if TYPE_CHECKING:
@@ -557,6 +558,13 @@ class _BulkSmsOperator(BaseOperator):
             raise AirflowException(
                 f"{bad / total:.1%} of recipients failed, above fail_on={self.fail_on:.1%}{why}{where}"
             )
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage: inputs the phones and suppress files, outputs the send and its per-row report
+        (:mod:`airflow_provider_fptsms.lineage`)."""
+        from airflow_provider_fptsms.lineage import send_lineage
+
+        return send_lineage(self, task_instance)
 
 
 #: the counts a send puts on its Asset events (with ``gateway``, ``output_path``, ``dry_run`` and ``empty``)

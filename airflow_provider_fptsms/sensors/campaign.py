@@ -47,6 +47,7 @@ class _CampaignStatusSensor(BaseSensorOperator):
         fpt_conn_id: str = "fptsms_default",
         deferrable: bool = True,
         poll_interval: float = 300.0,
+        state_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", poll_interval)
@@ -55,16 +56,18 @@ class _CampaignStatusSensor(BaseSensorOperator):
         self.fpt_conn_id = fpt_conn_id
         self.deferrable = deferrable
         self.poll_interval = poll_interval
+        self.state_path = state_path
 
-    def _status(self) -> CampaignStatus:
+    def _status(self, context: Context) -> CampaignStatus:
         from airflow_provider_fptsms.hooks.fpt import FptSmsHook
 
         status = FptSmsHook(self.fpt_conn_id).campaign_status(self.campaign_code)
         if status.rejected:
-            self._reject(status.reason)
+            self._reject(context, status.reason)
         return status
 
-    def _reject(self, reason: str | None) -> None:
+    def _reject(self, context: Context, reason: str | None) -> None:
+        self._note(context, "rejected", {"campaign_code": self.campaign_code, "state": "rejected", "reason": reason})
         raise AirflowFailException(
             f"FPT campaign {self.campaign_code} was rejected by the telco: {reason or 'no reason given'}. "
             "Next step: fix the message (blocked words, unregistered content) and create a new campaign "
@@ -90,16 +93,29 @@ class _CampaignStatusSensor(BaseSensorOperator):
             "sending_time": status.sending_time,
         }
 
+    def _found(self, context: Context, summary: dict[str, Any]) -> dict[str, Any]:
+        """The wait is over: the XCom, and the step for the campaign view (``approved`` or ``sent``)."""
+        self._note(context, "approved" if self.wait_for == "approval" else "sent", summary)
+        return summary
+
+    def _note(self, context: Context, step: str, facts: dict[str, Any]) -> None:
+        from airflow_provider_fptsms.operators._fpt import note_step
+        from airflow_provider_fptsms.state import StateStore
+
+        note_step(StateStore(self.state_path), context, facts.get("campaign_code"), step, facts, self.log)
+
     def poke(self, context: Context) -> PokeReturnValue:
-        status = self._status()
-        return PokeReturnValue(is_done=self._done(status, self.poke_interval), xcom_value=self._summary(status))
+        status = self._status(context)
+        done = self._done(status, self.poke_interval)
+        summary = self._found(context, self._summary(status)) if done else self._summary(status)
+        return PokeReturnValue(is_done=done, xcom_value=summary)
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
             return super().execute(context)
-        status = self._status()  # maybe it is already there: no need to defer
+        status = self._status(context)  # maybe it is already there: no need to defer
         if self._done(status, next_check=None):
-            return self._summary(status)
+            return self._found(context, self._summary(status))
         self.defer(
             trigger=FptCampaignStatusTrigger(
                 campaign_code=self.campaign_code,
@@ -113,7 +129,7 @@ class _CampaignStatusSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         if event.get("status") == "rejected":
-            self._reject(event.get("reason"))
+            self._reject(context, event.get("reason"))
         if event.get("status") == "error":
             raise AirflowException(event.get("message", "campaign status check failed"))
         self.log.info(
@@ -126,7 +142,8 @@ class _CampaignStatusSensor(BaseSensorOperator):
                 sending_time=event.get("sending_time"),
             ),
         )
-        return {key: event.get(key) for key in ("campaign_code", "state", "total", "quota", "sending_time")}
+        summary = {key: event.get(key) for key in ("campaign_code", "state", "total", "quota", "sending_time")}
+        return self._found(context, {**summary, "campaign_code": summary["campaign_code"] or self.campaign_code})
 
 
 class FptCampaignApprovalSensor(_CampaignStatusSensor):
@@ -140,6 +157,8 @@ class FptCampaignApprovalSensor(_CampaignStatusSensor):
     :param fpt_conn_id: a ``fptsms`` connection.
     :param deferrable: wait in the triggerer (default); ``False`` pokes on the worker.
     :param poll_interval: seconds between ``detail-ads`` calls (default 5 minutes).
+    :param state_path: where the campaign view's records live (as the operators' ``state_path``; default
+        ``$FPTSMS_STATE_PATH`` or ``$AIRFLOW_HOME/fptsms/state``).
     """
 
     wait_for: WaitFor = "approval"
@@ -151,6 +170,7 @@ class FptCampaignApprovalSensor(_CampaignStatusSensor):
         fpt_conn_id: str = "fptsms_default",
         deferrable: bool = True,
         poll_interval: float = 300.0,
+        state_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("timeout", 12 * 3600)
@@ -159,6 +179,7 @@ class FptCampaignApprovalSensor(_CampaignStatusSensor):
             fpt_conn_id=fpt_conn_id,
             deferrable=deferrable,
             poll_interval=poll_interval,
+            state_path=state_path,
             **kwargs,
         )
 
@@ -172,6 +193,8 @@ class FptCampaignSentSensor(_CampaignStatusSensor):
     :param fpt_conn_id: a ``fptsms`` connection.
     :param deferrable: wait in the triggerer (default); ``False`` pokes on the worker.
     :param poll_interval: seconds between ``detail-ads`` calls (default 10 minutes).
+    :param state_path: where the campaign view's records live (as the operators' ``state_path``; default
+        ``$FPTSMS_STATE_PATH`` or ``$AIRFLOW_HOME/fptsms/state``).
     """
 
     wait_for: WaitFor = "sent"
@@ -183,6 +206,7 @@ class FptCampaignSentSensor(_CampaignStatusSensor):
         fpt_conn_id: str = "fptsms_default",
         deferrable: bool = True,
         poll_interval: float = 600.0,
+        state_path: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("timeout", 3 * 24 * 3600)
@@ -191,5 +215,6 @@ class FptCampaignSentSensor(_CampaignStatusSensor):
             fpt_conn_id=fpt_conn_id,
             deferrable=deferrable,
             poll_interval=poll_interval,
+            state_path=state_path,
             **kwargs,
         )

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     delete,
+    func,
     insert,
     select,
     update,
@@ -228,22 +229,55 @@ class DlrStore:
         ids = list(dict.fromkeys(text for text in (str(i).strip() for i in message_ids if i is not None) if text))
         self._ensure_tables()
         rows = self._retry(lambda: list(self._rows(ids)))
-        counts: Counter[str] = Counter()
-        by_telco: dict[str, Counter[str]] = {}
-        for _smsid, status, telco in rows:
-            name = STATUS_NAMES.get(status, "pending")
-            counts[name] += 1
-            by_telco.setdefault(telco or "unknown", Counter())[name] += 1
-        final = sum(1 for _smsid, status, _telco in rows if status in FINAL)
-        return {
-            "total": len(ids),
-            "final": final,
-            "delivered": counts["delivered"],
-            "failed": counts["failed"],
-            "pending": counts["pending"],
-            "missing": len(ids) - len(rows),
-            "by_telco": {
-                telco: {name: c[name] for name in ("delivered", "failed", "pending")}
-                for telco, c in sorted(by_telco.items())
-            },
-        }
+        return _tally(len(ids), ((status, telco, 1) for _smsid, status, telco in rows))
+
+    def watch_summaries(self, limit: int = 100) -> dict[str, dict[str, Any]]:
+        """:meth:`summary` of each registered wait (a CSKH send's ids, by task instance), in one query; the
+        ``limit`` last keys in order (keys start with the DAG id and run id)."""
+        self._ensure_tables()
+        dlr = dlr_table
+        query = (
+            select(watch_table.c.watch, dlr.c.status, dlr.c.telco, func.count())
+            .select_from(watch_table.outerjoin(dlr, dlr.c.smsid == watch_table.c.smsid))
+            .group_by(watch_table.c.watch, dlr.c.status, dlr.c.telco)
+        )
+
+        def read() -> list[Any]:
+            with self.engine.connect() as conn:
+                return list(conn.execute(query))
+
+        totals: Counter[str] = Counter()
+        reports: dict[str, list[tuple[int, str | None, int]]] = {}
+        for watch, status, telco, n in self._retry(read):
+            totals[str(watch)] += int(n)
+            if status is not None:  # an id with no report yet (the outer join's NULL) is "missing"
+                reports.setdefault(str(watch), []).append((int(status), telco, int(n)))
+        keys = sorted(totals)[-limit:] if limit > 0 else []
+        return {key: _tally(totals[key], reports.get(key, [])) for key in keys}
+
+
+STATUSES = ("delivered", "failed", "pending")
+
+
+def _tally(total: int, reports: Iterable[tuple[int, str | None, int]]) -> dict[str, Any]:
+    """The summary of ``total`` ids from ``(status, telco, how many)`` of those that have a report."""
+    counts: Counter[str] = Counter()
+    by_telco: dict[str, Counter[str]] = {}
+    final = 0
+    for status, telco, n in reports:
+        name = STATUS_NAMES.get(status, "pending")
+        counts[name] += n
+        by_telco.setdefault(telco or "unknown", Counter())[name] += n
+        final += n if status in FINAL else 0
+    return {
+        "total": total,
+        "final": final,
+        "delivered": counts["delivered"],
+        "failed": counts["failed"],
+        "pending": counts["pending"],
+        "missing": total - sum(counts.values()),
+        "by_telco": {
+            telco: {name: c[name] for name in ("delivered", "failed", "pending")}
+            for telco, c in sorted(by_telco.items())
+        },
+    }
