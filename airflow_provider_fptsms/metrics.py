@@ -22,6 +22,11 @@ from __future__ import annotations
 PREFIX = "fptsms"
 
 
+def warm_up() -> None:
+    """Import Airflow's ``Stats`` now (seconds of imports): a server calls this at start, not on its first request."""
+    from airflow.providers.common.compat.sdk import Stats  # noqa: F401 - Stats moved between Airflow 3 lines
+
+
 def count(name: str, value: int = 1, **tags: str) -> None:
     """Add ``value`` to the counter ``fptsms.<name>`` (nothing for 0: a quiet run sends no packets)."""
     if value <= 0:

@@ -16,7 +16,8 @@ lists the README's sections: when the README is reorganised, the pages are told,
 Links in the included text are made to work on the site: an in-page anchor of the README
 (``#what-is-guaranteed``) points at the page that includes that section, a link to a repository file that
 is a page (README.md, CONTRIBUTING.md, CHANGELOG.md) at that page, and a link to any other repository file
-becomes its path as code (the site does not carry the repository). A README anchor that no page includes
+becomes its path as code (the site does not carry the repository); an image under ``docs/`` is shown from the
+site's copy. A README anchor that no page includes
 is a warning, so ``mkdocs build --strict`` fails on it.
 
 Python-Markdown needs a blank line before a list that follows a paragraph, GitHub does not: one is added
@@ -46,6 +47,7 @@ HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})")
 LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\S")
 LINK = re.compile(r"(?<!!)\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)")
+IMAGE = re.compile(r"!\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")
 
 _ROOT: Path | None = None
 _ANCHORS: dict[str, tuple[str, str]] = {}  # README anchor (GitHub's slug) -> (page src_uri, the site's slug)
@@ -225,7 +227,15 @@ def _fix_links(lines: list[str], page: str, source: str) -> list[str]:
             return f"[{text}]({'' if where == page and suffix else _relative(where, page)}{suffix})"
         return text if text.strip("`") == repo_path else f"{text} (`{repo_path}`)"
 
-    return [line if code else LINK.sub(fix, line) for line, code in zip(lines, fenced(lines), strict=True)]
+    def image(match: re.Match[str]) -> str:  # an image under docs/ is a file of the site too
+        repo_path = posixpath.normpath(posixpath.join(base, match.group("target")))
+        if not repo_path.startswith("docs/"):
+            return match.group(0)
+        return f"![{match.group('text')}]({_relative(repo_path.removeprefix('docs/'), page)})"
+
+    return [
+        line if code else IMAGE.sub(image, LINK.sub(fix, line)) for line, code in zip(lines, fenced(lines), strict=True)
+    ]
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:

@@ -2,7 +2,8 @@
 
 Judged by what a user and a subscriber would see, not by our own code: final run states and the
 task states Airflow reports (sensors must reach ``deferred``), the sandbox ledger (no text reached
-a phone twice), the DLRs the api-server plugin stored, every task and trigger log scanned for
+a phone twice), the DLRs the api-server plugin stored, the campaign view's figures against the sandbox (and
+a screenshot of it in the UI when a Chromium is installed), every task and trigger log scanned for
 secrets and raw phones at DEBUG, a push whose task process is SIGKILLed mid-way and retried by
 Airflow, and no process left once the deployment is stopped. Prints a table; exits non-zero on any
 failed check.
@@ -28,6 +29,7 @@ import psutil
 
 from airflow_provider_fptsms.sandbox.client import SandboxClient
 from tests.e2e.api import AirflowApi, Run, Watch
+from tests.e2e.campaign_view import check_campaign_view
 from tests.e2e.deployment import ROOT, USER, Deployment, tail, wait_until
 from tests.leaks import DEBUG_MARK, SANDBOX_SECRETS, find_leaks, log_lines
 
@@ -349,6 +351,7 @@ def run_all(report: Report, deployment: Deployment) -> None:
     kill_push_mid_way(report, api, admin)
     check_report_asset(report, api, lifecycle_runs=2)
     check_dlrs(report, deployment, admin)
+    check_campaign_view(report, api, admin, deployment.work)
     check_logs(report, deployment)
     check_triggerer_loop(report, deployment)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
 from airflow_provider_fptsms.webhook.app import create_dlr_app
+from airflow_provider_fptsms.webhook.report import DeliveryReport
 from airflow_provider_fptsms.webhook.store import DlrStore
 from tests.webhook.conftest import KEY, DlrReceiver
 
@@ -157,13 +159,38 @@ async def test_wrong_method_and_path_have_the_same_shape(client: httpx.AsyncClie
     _assert_failure(await client.post("/dlr", json=SAMPLE, headers={**AUTH, "Content-Length": "abc"}), 400)
 
 
+async def test_concurrent_posts_share_commits_and_each_answer_follows_its_commit(
+    store: DlrStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[int] = []
+    real = store.record_many
+
+    def counted(reports: list[DeliveryReport]) -> list[bool]:
+        result = real(reports)
+        batches.append(len(reports))  # committed: only now may the posts of this batch be answered
+        return result
+
+    monkeypatch.setattr(store, "record_many", counted)
+    async with _client(create_dlr_app(store, KEY)) as client:
+
+        async def post(i: int) -> tuple[int, int]:
+            reply = await client.post("/dlr", json={**SAMPLE, "smsid": str(500 + i)}, headers=AUTH)
+            assert reply.json() == {"status": 1}
+            stored = store.get(str(500 + i))  # stored before the answer
+            return reply.status_code, stored["status"] if stored else -1
+
+        answers = await asyncio.gather(*(post(i) for i in range(200)))
+    assert answers == [(200, 1)] * 200 and sum(batches) == 200
+    assert len(batches) < 200  # posts that arrived during a commit shared the next one
+
+
 async def test_internal_error_is_500_without_details(
     store: DlrStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    def explode(report: object) -> bool:
+    def explode(reports: object) -> list[bool]:
         raise RuntimeError(f"boom with {KEY} inside sqlite:///secret/path")
 
-    monkeypatch.setattr(store, "record", explode)
+    monkeypatch.setattr(store, "record_many", explode)
     with caplog.at_level(logging.INFO):
         async with _client(create_dlr_app(store, KEY)) as client:
             reply = await client.post("/dlr", json=SAMPLE, headers=AUTH)

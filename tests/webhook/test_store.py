@@ -69,6 +69,25 @@ def test_waiting_then_final_but_never_back(store: DlrStore) -> None:
     assert store.get("nope") is None
 
 
+@pytest.mark.parametrize("upsert", [True, False], ids=["on-conflict", "savepoints"])
+def test_a_batch_applies_each_report_in_order_as_record_would(
+    store: DlrStore, upsert: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not upsert:  # a database without INSERT ... ON CONFLICT takes the three-step path
+        monkeypatch.setattr("airflow_provider_fptsms.webhook.store._upsert", lambda dialect: None)
+    store.record(DeliveryReport("300", 1, "viettel"))  # already final before the batch
+    batch = [
+        DeliveryReport("301", 2, "mobi"),  # new, waiting
+        DeliveryReport("301", 1, "mobi"),  # then final in the same commit
+        DeliveryReport("301", 1, "mobi"),  # a repeat: nothing changes
+        DeliveryReport("300", 0, "viettel", "DELIVERY_FAILED"),  # an existing final row: kept, batch not aborted
+        DeliveryReport("302", 0, "vina", "DELIVERY_FAILED", 1),
+    ]
+    assert store.record_many(batch) == [True, True, False, False, True]
+    assert [store.get(i)["status"] for i in ("300", "301", "302")] == [1, 1, 0]  # type: ignore[index]
+    assert store.record_many([]) == []
+
+
 def test_summary_counts_by_status_and_telco(store: DlrStore) -> None:
     for report in (
         DeliveryReport("1", 1, "viettel"),
