@@ -16,6 +16,7 @@ os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 from benchmarks import (
     campaign_push,
     cskh_send,
+    dlr_webhook,
     fibo_send,
     import_overhead,
     phone_prep,
@@ -39,6 +40,10 @@ GOALS = {
     "fibo_list_speedup_vs_per_message": "> 1 (the operator lists only when it is faster)",
     "suppression_1m_x_1m_peak_rss_mb": "<= 150",
     "suppression_1m_x_1m_ledger_duplicates": "0",
+    "dlr_webhook_reports_per_s": ">= 2,000",
+    "dlr_webhook_lost": "0",
+    "dlr_webhook_double_counted": "0",
+    "dlr_webhook_not_final": "0",
 }
 
 
@@ -55,6 +60,7 @@ BENCHMARKS: list[tuple[str, Callable[[], dict[str, float]]]] = [
     ("fibo_send", fibo_send.measure),
     ("import_overhead", import_overhead.measure),
     ("report_trigger", report_trigger.measure),
+    ("dlr_webhook", dlr_webhook.measure),
 ]
 
 

@@ -83,10 +83,13 @@ def screenshot(report: Report, api: AirflowApi, work: Path, code: str | None) ->
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = _logged_in_page(browser, api.url, token)
-            page.goto(f"{api.url}/plugin/{CAMPAIGNS_ROUTE}" + (f"?code={code}" if code else ""))
+            page.goto(f"{api.url}/plugin/{CAMPAIGNS_ROUTE}")
             frame = page.frame_locator("iframe").first
             frame.locator("body[data-ready]").wait_for(timeout=60_000)
             state = frame.locator("body").get_attribute("data-ready")
+            if code and state == "true":  # show a lifecycle campaign, as a user clicking its row
+                frame.locator(f'tr[data-code="{code}"]').click()
+                frame.locator(f'body[data-shown="{code}"]').wait_for(timeout=30_000)
             funnel_drawn = frame.locator("#funnel").bounding_box() is not None
             page.screenshot(path=str(target), full_page=True)
         finally:

@@ -79,7 +79,7 @@ function figures(detail) {
     ["suppressed", number(detail.left_out.suppressed)],
     ["capped", number(detail.left_out.capped)],
     ["invalid", number(detail.left_out.invalid)],
-    ["cost (VND)", number(detail.cost ? detail.cost.vnd : null)],
+    ["cost (VND)", detail.cost && detail.cost.vnd ? number(detail.cost.vnd) : "not priced"],
   ];
   if (detail.rejected_reason) shown.push(["rejected", detail.rejected_reason]);
   for (const [name, value] of shown) {
@@ -125,10 +125,13 @@ async function main() {
     row.dataset.code = item.campaign_code;
     cell(row, item.name || "–");
     cell(row, item.campaign_code);
-    cell(row, item.state, `state ${item.state}`);
+    const badge = document.createElement("span");
+    badge.className = `state ${item.state}`;
+    badge.textContent = item.state;
+    row.insertCell().appendChild(badge);
     cell(row, item.schedule_time || "–");
     runCell(row, item);
-    row.addEventListener("click", () => showCampaign(item.campaign_code).catch(fail));
+    row.addEventListener("click", () => shown(item.campaign_code).catch(fail));
   }
   const sendBody = document.querySelector("#sends tbody");
   document.getElementById("no-sends").hidden = sends.length > 0;
@@ -141,8 +144,14 @@ async function main() {
   }
   const wanted = new URLSearchParams(location.search).get("code");
   const first = campaigns.find((item) => item.campaign_code === wanted) || campaigns[0];
-  if (first) await showCampaign(first.campaign_code);
+  if (first) await shown(first.campaign_code);
   document.body.dataset.ready = "true"; // for the e2e screenshot
+}
+
+// a campaign drawn: its code on the page (a click on its row, or the first one at load)
+async function shown(code) {
+  await showCampaign(code);
+  document.body.dataset.shown = code;
 }
 
 function fail(error) {
