@@ -38,12 +38,16 @@ def _start(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]
         env={**os.environ, **env},
     )
     assert process.stdout is not None
-    line = process.stdout.readline()
-    match = READY.search(line)
-    if match is None:
-        process.kill()
-        raise AssertionError(f"no ready line: {line!r} {process.communicate()[0]!r}")
-    return process, match.group(1)
+    seen = []
+    for _ in range(50):  # Airflow's own imports may log a line or two first (3.1: alembic's plugin setup)
+        line = process.stdout.readline()
+        seen.append(line)
+        if match := READY.search(line):
+            return process, match.group(1)
+        if not line:
+            break
+    process.kill()
+    raise AssertionError(f"no ready line: {seen!r} {process.communicate()[0]!r}")
 
 
 def test_cli_serves_on_a_free_port_with_the_key_from_env(tmp_path: Path) -> None:
