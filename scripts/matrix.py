@@ -43,6 +43,7 @@ SUITES = (
     "tests/webhook",
     "tests/compliance",
     "tests/lineage",  # the cells have no openlineage extra: its facet tests skip, saying so; the rest runs
+    "tests/ui",  # the campaign view (3.1+; on 3.0 its test that only the webhook is registered)
 )
 DAG_SUITE = "tests/dags"  # runs every DAG in dags_examples/ with `airflow dags test`
 COPIED = ("tests", "dags_examples", "benchmarks", "requirements", "pyproject.toml")  # what the suites read
