@@ -8,8 +8,10 @@ chunk) is an **intent** with an **idempotency key**: the business operation, not
 
 1. **Write ahead.** Before the call, the intent is made durable (state ``intended``). A try that
    dies after this write and before the answer leaves the key ``intended``, which the next try
-   reads as ``in_doubt``. Nothing is written ahead of time for keys that are not about to go out:
-   a message that never left is never in doubt.
+   reads as ``in_doubt``. On a local journal nothing is written ahead of time for keys that are not
+   about to go out, so a message that never left is never in doubt; a journal on an object store
+   writes a bounded window of the next keys ahead in one PUT (``state.SendJournal`` states the bound),
+   and a try that ends without being killed marks those it did not send as never sent.
 2. **Classify the answer** with :func:`classify`, from typed errors only:
 
    - ``accepted``: the gateway acknowledged it;
@@ -36,7 +38,8 @@ Records live in the durable journal (``state.py``) keyed by the idempotency key,
 sent" comes from our own record for as long as the record lives, not from FPT's 5 minutes.
 
 What a killed try may leave in doubt: the calls in flight (at most the concurrency) plus, for
-bulk sends, results not yet flushed (at most one flush: ``flush_every`` results or one second).
+bulk sends on an object store, at most ``flush_every`` more (and about one second of sending at a
+slower pace): answers not yet written, and keys written ahead and not yet sent.
 
 Retries multiply across layers; :class:`RetryBudget` states the whole stack's worst case. A bulk
 send stops once the gateway looks unreachable (:class:`CircuitBreaker`) instead of retrying every row.

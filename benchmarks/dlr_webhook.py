@@ -2,11 +2,12 @@
 mid-load.
 
 ``fptsms-dlr-receiver`` runs as its own process on a SQLite store (the default; durable: a report is committed
-before ``{"status": 1}``). 50 concurrent aiohttp posters send ``N`` reports: every message first "waiting"
+before ``{"status": 1}``), then on PostgreSQL as ``make e2e`` deploys it (the ``pgserver`` wheel, a Unix
+socket). 50 concurrent aiohttp posters send ``N`` reports: every message first "waiting"
 (status 2), then final (delivered, or failed for one in ten), and one in twenty final reports twice, as FPT does
 when it did not hear our answer. A poster retries a report until the receiver answers ``{"status": 1}`` (what
 FPT does), so the receiver killed (SIGKILL) half-way and started again on the same port loses nothing. Judged
-from the store's file afterwards: every message's row is there once with its final status.
+from the store's table afterwards: every message's row is there once with its final status.
 """
 
 from __future__ import annotations
@@ -15,26 +16,30 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import create_engine, text
 
 from airflow_provider_fptsms.webhook.cli import READY
 
 N = 20_000
 POSTERS = 50
 KEY = "bench-dlr-key-0123456789"
+PREFIX = "dlr_webhook"
 
 
-def _start(db: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
-    """The receiver as users run it; its output (a line per report at INFO) goes to a file of its own."""
-    log = db.parent / f"{db.stem}-{time.monotonic_ns()}.log"
+def _start(db: str, logs: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """The receiver as users run it, on the store at URL ``db``; its output goes to a file in ``logs``."""
+    log = logs / f"receiver-{time.monotonic_ns()}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [
@@ -44,7 +49,7 @@ def _start(db: Path, port: int = 0) -> tuple[subprocess.Popen[str], str]:
                 "--port",
                 str(port),
                 "--db",
-                f"sqlite:///{db}",
+                db,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -113,16 +118,19 @@ async def _post_all(url: str, posts: list[dict[str, object]], restart: asyncio.E
         return time.perf_counter() - started, retries
 
 
-def _stored(db: Path) -> dict[str, int]:
-    with sqlite3.connect(db) as conn:
-        rows = conn.execute("SELECT status, count(*) FROM fptsms_dlr GROUP BY status").fetchall()
-        total = conn.execute("SELECT count(*), count(DISTINCT smsid) FROM fptsms_dlr").fetchone()
+def _stored(db: str) -> dict[str, int]:
+    engine = create_engine(db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT status, count(*) FROM fptsms_dlr GROUP BY status")).all()
+            total = conn.execute(text("SELECT count(*), count(DISTINCT smsid) FROM fptsms_dlr")).one()
+    finally:
+        engine.dispose()
     return {"rows": total[0], "distinct": total[1], **{f"status_{s}": c for s, c in rows}}
 
 
-def _steady(folder: Path, posts: list[dict[str, object]]) -> float:
-    db = folder / "steady.db"
-    process, url = _start(db)
+def _steady(db: str, logs: Path, posts: list[dict[str, object]]) -> float:
+    process, url = _start(db, logs)
     try:
         asyncio.run(_post_all(url, posts[:2000], None))  # warm-up (also on the same table)
         seconds, _ = asyncio.run(_post_all(url, posts[2000:], None))
@@ -132,9 +140,8 @@ def _steady(folder: Path, posts: list[dict[str, object]]) -> float:
     return (len(posts) - 2000) / seconds
 
 
-def _with_restart(folder: Path, posts: list[dict[str, object]]) -> dict[str, float]:
-    db = folder / "restart.db"
-    first, url = _start(db)
+def _with_restart(db: str, logs: Path, posts: list[dict[str, object]], prefix: str) -> dict[str, float]:
+    first, url = _start(db, logs)
     receivers = [first]
     port = int(url.split(":")[2].split("/")[0])
     restart = asyncio.Event()
@@ -143,7 +150,7 @@ def _with_restart(folder: Path, posts: list[dict[str, object]]) -> dict[str, flo
         await restart.wait()
         receivers[-1].send_signal(signal.SIGKILL)  # mid-load, no goodbye
         await asyncio.to_thread(receivers[-1].wait)
-        receivers.append((await asyncio.to_thread(_start, db, port))[0])
+        receivers.append((await asyncio.to_thread(_start, db, logs, port))[0])
 
     async def run() -> tuple[float, int]:
         background = asyncio.create_task(restarter())
@@ -161,28 +168,54 @@ def _with_restart(folder: Path, posts: list[dict[str, object]]) -> dict[str, flo
     messages = len({post["smsid"] for post in posts})
     failed = len({post["smsid"] for post in posts if post["status"] == 0})
     return {
-        "dlr_webhook_restart_reports_per_s": round(len(posts) / seconds, 1),
-        "dlr_webhook_restart_retries": float(retries),
-        "dlr_webhook_lost": float(messages - stored["distinct"]),
-        "dlr_webhook_double_counted": float(stored["rows"] - stored["distinct"]),
-        "dlr_webhook_not_final": float(stored["distinct"] - stored.get("status_1", 0) - stored.get("status_0", 0)),
-        "dlr_webhook_failed_matches": float(stored.get("status_0", 0) == failed),
+        f"{prefix}_restart_reports_per_s": round(len(posts) / seconds, 1),
+        f"{prefix}_restart_retries": float(retries),
+        f"{prefix}_lost": float(messages - stored["distinct"]),
+        f"{prefix}_double_counted": float(stored["rows"] - stored["distinct"]),
+        f"{prefix}_not_final": float(stored["distinct"] - stored.get("status_1", 0) - stored.get("status_0", 0)),
+        f"{prefix}_failed_matches": float(stored.get("status_0", 0) == failed),
     }
+
+
+@contextmanager
+def _postgres(folder: Path) -> Iterator[str]:
+    """PostgreSQL from the ``pgserver`` wheel as ``make e2e`` runs it (tests/e2e/deployment.py), with the two
+    databases of the two runs; the URL has ``{db}`` where the database name goes."""
+    import pgserver
+
+    pgdata = folder / "pgdata"
+    server = pgserver.get_server(pgdata, cleanup_mode="delete")
+    try:
+        server.psql("CREATE DATABASE dlr_steady;")
+        server.psql("CREATE DATABASE dlr_restart;")
+        socket_dir = server.get_postmaster_info().socket_dir
+        yield f"postgresql+psycopg2://postgres@/{{db}}?host={socket_dir}"
+    finally:
+        server.cleanup()
+        shutil.rmtree(pgdata, ignore_errors=True)
+
+
+def _both_runs(steady: str, restart: str, logs: Path, posts: list[dict[str, object]], prefix: str) -> dict[str, float]:
+    rate = _steady(steady, logs, posts)
+    return {f"{prefix}_reports_per_s": round(rate, 1), **_with_restart(restart, logs, posts, prefix)}
 
 
 def measure() -> dict[str, float]:
     posts = _reports(N // 2)  # N posts: a waiting and a final report per message (and some repeats)
     with tempfile.TemporaryDirectory(prefix="fptsms-dlr-bench-") as name:
         folder = Path(name)
-        rate = _steady(folder, posts)
-        figures = _with_restart(folder, posts)
-    return {"dlr_webhook_reports_per_s": round(rate, 1), **figures}
+        figures = _both_runs(f"sqlite:///{folder}/steady.db", f"sqlite:///{folder}/restart.db", folder, posts, PREFIX)
+        with _postgres(folder) as url:
+            steady, restart = url.format(db="dlr_steady"), url.format(db="dlr_restart")
+            figures |= _both_runs(steady, restart, folder, posts, f"{PREFIX}_postgres")
+    return figures
 
 
 def main() -> None:
     for key, value in measure().items():
         print(f"| {key} | {value:,.1f} |")
-    print(f"({POSTERS} concurrent posters, SQLite store, about {N:,} reports; the receiver killed half-way in run 2)")
+    print(f"({POSTERS} concurrent posters, about {N:,} reports per run, on SQLite then PostgreSQL; the receiver killed")
+    print("half-way in each second run)")
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from pathlib import Path
 from airflow_provider_fptsms.sandbox.worker import peak_rss_mb
 
 GOALS = {
-    "phone_prep_speedup_vs_phonenumbers": ">= 10",
+    "phone_prep_speedup_vs_phonenumbers": ">= 20",
     "phone_prep_peak_rss_mb": "<= 150",
     "phone_prep_rows_per_s": "(info)",
 }

@@ -224,6 +224,7 @@ class FptPushCampaignOperator(_FptOperator):
         first, last = self.row_range or (1, None)
         covered = record.covered_rows  # positions the acknowledged chunks hold (pushed or skipped between)
         suppression = read_suppression(self.suppress)
+        listed_in = suppression.source_of if suppression else None  # asked once, not per row
         cap = _LazyCap(self._cap) if self.max_per_24h is not None else None  # no call for an empty list
         started, last_log, pushed_before = time.monotonic(), time.monotonic(), record.pushed_rows
         target = self.output_path or default_path(context, "pushes")
@@ -247,7 +248,7 @@ class FptPushCampaignOperator(_FptOperator):
                 if unique_index < first or (last is not None and unique_index > last):
                     continue
                 position = unique_index - first + 1  # 1-based within this range
-                listed = suppression.source_of(result.phone) if suppression else None
+                listed = listed_in(result.phone) if listed_in else None
                 if listed is not None:
                     if position > covered:  # an earlier try counted those it covered
                         count("phones.suppressed", gateway="FPT")
@@ -555,8 +556,7 @@ class _Batch:
             if self.stopped is None:
                 self.next_first = last + 1
                 count("phones.pushed", len(chosen), gateway="FPT")  # acknowledged, even if a later chunk fails
-                for phone in chosen:
-                    self.costs.add(phone, self.segments or 1)
+                self.costs.add_many(chosen, self.segments or 1)
                 tail = csv_line("", "pushed", "", len(self.record.chunks), self.record.chunks[-1].batch_id)
             elif self.record.in_flight is not None:
                 tail = csv_line("", "in_doubt", IN_DOUBT, "", "")

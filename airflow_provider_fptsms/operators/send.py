@@ -96,13 +96,32 @@ def placeholders(message: str) -> set[str]:
         ) from None
 
 
+#: the journal's answer for a message whose intent was written ahead and that no sender took
+NOT_SENT_AHEAD = {
+    "state": "refused",  # the delivery model's word for a request that never left
+    "status": "not_sent",
+    "error_code": "not_sent",
+    "error": "written ahead, not sent",
+}
+
+
 class TryDelivery:
     """One try of a bulk send, between the journal and a hook: the intent before each message, its
     answer after. A message replayed from doubt is re-checked as it goes (on the store's clock):
-    past its window it is held back after all, and reported in doubt."""
+    past its window it is held back after all, and reported in doubt.
+
+    ``order``: the keys in the order the hook takes them, so that a journal on an object store can write
+    intents ahead of the senders (:class:`~airflow_provider_fptsms.state.GroupCommit`); those replayed
+    inside a window are never written ahead (their write time is checked against the window).
+    """
 
     def __init__(
-        self, journal: SendJournal, rows: dict[str, int], replaying: set[str], replay_until: dict[str, float]
+        self,
+        journal: SendJournal,
+        rows: dict[str, int],
+        replaying: set[str],
+        replay_until: dict[str, float],
+        order: Sequence[str] = (),
     ) -> None:
         from airflow_provider_fptsms.state import GroupCommit
 
@@ -113,8 +132,9 @@ class TryDelivery:
         #: for those replayed inside the gateway's window: until when (store clock) the replay is safe
         self.replay_until = replay_until
         self.held: set[str] = set()
-        # a local journal appends each intent in microseconds; an object store batches concurrent ones
-        self._commit = None if journal.appends else GroupCommit(journal)
+        # a local journal appends each intent in microseconds; an object store batches them
+        ahead = [key for key in order if key not in replay_until]
+        self._commit = None if journal.appends else GroupCommit(journal, ahead)
 
     def _still_replayable(self, key: str, written_at: float | None) -> bool:
         until = self.replay_until.get(key)
@@ -139,6 +159,15 @@ class TryDelivery:
         entry = result.as_dict()
         entry["row"] = self.rows.get(result.request_id)
         self.journal.record(result.request_id, entry)
+
+    def close(self) -> None:
+        """The try's sends are over (done, failed or stopped): record the intents written ahead that no
+        sender took as not sent (the request never left: free for the next try), then close the journal."""
+        try:
+            for key in self._commit.release() if self._commit is not None else ():
+                self.journal.record(key, {**NOT_SENT_AHEAD, "row": self.rows.get(key)})
+        finally:
+            self.journal.close()
 
 
 class _BulkSmsOperator(BaseOperator):
@@ -442,11 +471,12 @@ class _BulkSmsOperator(BaseOperator):
                 until = self.reconciler.replay_until(records[r.request_id].doubt_since or 0.0)
                 replay_until[r.request_id] = until if until is not None else 0.0
         rows = {r.request_id: r.row for r in recipients}
-        delivery = TryDelivery(journal, rows, {r.request_id for r in replaying}, replay_until)
+        order = [r.request_id for r in todo]
+        delivery = TryDelivery(journal, rows, {r.request_id for r in replaying}, replay_until, order)
         try:
             fresh = self.send_all(todo, delivery) if todo else []
         finally:
-            journal.close()
+            delivery.close()
         by_key: dict[str, dict[str, Any]] = {}
         for r in recipients:
             record = records.get(r.request_id)
@@ -503,7 +533,7 @@ class _BulkSmsOperator(BaseOperator):
     @staticmethod
     def _write(target: str, report: list[dict[str, Any]]) -> str:
         with row_report(target, REPORT_FIELDS) as handle:
-            handle.write("".join(csv_line(*(row[name] for name in REPORT_FIELDS)) for row in report))
+            handle.writelines(csv_line(*(row[name] for name in REPORT_FIELDS)) for row in report)
         return target
 
     def _summary(self, report: list[dict[str, Any]], stats: dict[str, Any], path: str) -> dict[str, Any]:

@@ -19,19 +19,15 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_fptsms._compat import AirflowException, AirflowFailException
 from airflow_provider_fptsms.links import FptCampaignLink
-from airflow_provider_fptsms.triggers.campaign import (
-    FptCampaignStatusTrigger,
-    WaitFor,
-    campaign_outcome,
-    found_message,
-    status_found_message,
-    waiting_message,
-)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_fptsms.gateways.fpt import CampaignStatus
+    from airflow_provider_fptsms.triggers.campaign import WaitFor
+
+# The trigger module is imported where a sensor runs (poke, defer, execute_complete), not when a DAG file
+# is parsed: the dag processor parses every file in a fresh fork, and a constructor needs none of it.
 
 
 class _CampaignStatusSensor(BaseSensorOperator):
@@ -76,6 +72,8 @@ class _CampaignStatusSensor(BaseSensorOperator):
 
     def _done(self, status: CampaignStatus, next_check: float | None) -> bool:
         """The shared rule (:func:`campaign_outcome`), and a log line that says what was found."""
+        from airflow_provider_fptsms.triggers.campaign import campaign_outcome, status_found_message, waiting_message
+
         outcome = campaign_outcome(status, self.wait_for)
         if outcome is None:
             self.log.info("%s", waiting_message(status, self.wait_for, next_check))
@@ -116,6 +114,8 @@ class _CampaignStatusSensor(BaseSensorOperator):
         status = self._status(context)  # maybe it is already there: no need to defer
         if self._done(status, next_check=None):
             return self._found(context, self._summary(status))
+        from airflow_provider_fptsms.triggers.campaign import FptCampaignStatusTrigger
+
         self.defer(
             trigger=FptCampaignStatusTrigger(
                 campaign_code=self.campaign_code,
@@ -128,6 +128,8 @@ class _CampaignStatusSensor(BaseSensorOperator):
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        from airflow_provider_fptsms.triggers.campaign import found_message
+
         if event.get("status") == "rejected":
             self._reject(context, event.get("reason"))
         if event.get("status") == "error":

@@ -33,6 +33,7 @@ import os
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import IO, Any
 
@@ -48,6 +49,7 @@ AudienceRow = tuple[int, Any, dict[str, str]]
 
 _TABLE_SUFFIXES = (".csv", ".tsv")
 _BLANK = ' \t\r\n,;"'  # a line made only of these holds no data (",,," is an empty spreadsheet row)
+_BLOCK_CHARS = 8192  # read_phones' read size, as TextIOWrapper's own chunks: ~700 numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,10 @@ def read_phones(
             return (item[key] for item in source)
         _no_column_for_a_list(column)
         return iter(source)
-    return (value for _, value in read_numbered_phones(source, column, encoding))
+    plan = source if isinstance(source, Layout) else layout(source, column, encoding)
+    if plan.delimiter is None:
+        return _list_only(plan)
+    return (value for _, value in _table_values(plan))
 
 
 def read_numbered_phones(
@@ -264,6 +269,31 @@ def _list_values(plan: Layout) -> Iterator[tuple[int, str]]:
                     number += 1
         except UnicodeDecodeError:
             raise _encoding_error(plan.encoding) from None
+
+
+def _list_only(plan: Layout) -> Iterator[str]:
+    """:func:`_list_values`' values without the row numbers, for :func:`read_phones`: the file is read in
+    blocks, each split on ``"\\n"`` (newlines are translated already) and stripped by ``map`` into a list that
+    ``chain`` hands out, so that no Python code runs per row: about a third cheaper than line by line."""
+    return chain.from_iterable(_list_blocks(plan))
+
+
+def _list_blocks(plan: Layout) -> Iterator[list[str]]:
+    """The non-blank lines of a plain list, stripped, a block at a time.  A byte that does not decode fails
+    the block that holds it: the lines before it in that block are not yielded first, as they would be line
+    by line (the error is the same)."""
+    with _open_text(plan.path, plan.encoding) as handle:
+        try:
+            rest = ""
+            while block := handle.read(_BLOCK_CHARS):
+                lines = (rest + block).split("\n")
+                rest = lines.pop()  # the block's last line may go on in the next block
+                yield list(filter(None, map(str.strip, lines)))
+        except UnicodeDecodeError:
+            raise _encoding_error(plan.encoding) from None
+        rest = rest.strip()
+        if rest:
+            yield [rest]
 
 
 def _list_rows(plan: Layout) -> Iterator[AudienceRow]:

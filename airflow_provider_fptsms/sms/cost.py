@@ -9,7 +9,8 @@ without a price is reported as such, never guessed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from airflow_provider_fptsms.gateways.errors import InvalidInputError
@@ -93,6 +94,11 @@ class CostCounter:
     def add(self, phone: str, parts: int = 1) -> None:
         telco = telco_of(phone)
         self.messages[telco] = self.messages.get(telco, 0) + parts
+
+    def add_many(self, phones: Iterable[str], parts: int = 1) -> None:
+        """:meth:`add` for a chunk of phones at once (a push's hot path: one dict update per telco, not per phone)."""
+        for telco, n in Counter(map(telco_of, phones)).items():
+            self.messages[telco] = self.messages.get(telco, 0) + n * parts
 
     def cost(self) -> Cost:
         vnd: dict[str, float] = {}

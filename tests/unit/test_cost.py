@@ -26,6 +26,16 @@ def test_messages_by_telco_times_their_price() -> None:
     assert cost.describe() == "5 SMS parts, about 4,200 VND"
 
 
+def test_a_chunk_at_once_counts_as_one_phone_at_a_time() -> None:
+    chunk = ["84961234567", "84912345678", "84961234568", "14155550100", "84901234567"]
+    one_by_one, at_once = CostCounter({"default": 900.0}), CostCounter({"default": 900.0})
+    for phone in chunk:
+        one_by_one.add(phone, 2)
+    at_once.add_many(chunk, 2)
+    at_once.add_many([], 2)
+    assert at_once.messages == one_by_one.messages == {"viettel": 4, "vina": 2, "international": 2, "mobi": 2}
+
+
 def test_default_prices_the_rest_and_an_unpriced_telco_is_named() -> None:
     assert CostCounter({"default": 900.0}).cost().total_vnd == 0
     counter = CostCounter(check_prices({"viettel": 850}))

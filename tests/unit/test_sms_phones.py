@@ -6,6 +6,7 @@ import gzip
 import itertools
 import subprocess
 import sys
+import tempfile
 import textwrap
 import tracemalloc
 from collections.abc import Iterator
@@ -281,6 +282,160 @@ def test_fast_and_slow_paths_agree(raw: str) -> None:
     if fast is not None:
         assert phones._slow(raw, False) == (fast, None)
         assert phones._slow(raw, True) == (fast, None)
+
+
+# What may stand before the national number: the fast path's heads, and near misses it must leave alone.
+HEADS = [*phones._FAST_HEADS, "00", "8", "+8", "+", "+0", "084", "0840", "8400", "+8400", "00084", "1", "+1"]
+# The fast path's five separators, and others it must leave to the slow path (a lone surrogate cannot even
+# be encoded).
+SEPARATORS = [" ", "-", ".", "(", ")", "\t", "\u00a0", "\u2013", "/", "x", "+", "\ud800"]
+
+
+@st.composite
+def spellings(draw: st.DrawFn, nationals: st.SearchStrategy[str] | None = None) -> str:
+    """A head, a national number (9 digits, or one too few / too many) and separators anywhere."""
+    if nationals is None:
+        size = draw(st.sampled_from([9, 9, 9, 8, 10]))
+        rest = st.text("0123456789", min_size=size - 3, max_size=size - 3)
+        nationals = st.tuples(st.sampled_from(ALL_BLOCKS), rest).map("".join)
+    text = draw(st.sampled_from(HEADS)) + draw(nationals)
+    if draw(st.integers(0, 4)) == 0:  # now and then a full-width digit (isdigit() is True, isascii() is not)
+        at = draw(st.integers(0, len(text) - 1))
+        if text[at].isdigit():
+            text = text[:at] + chr(ord(text[at]) + 0xFEE0) + text[at + 1 :]
+    cuts = draw(st.lists(st.tuples(st.integers(0, len(text)), st.sampled_from(SEPARATORS)), max_size=4))
+    for at, separator in sorted(cuts, reverse=True):
+        text = text[:at] + separator + text[at:]
+    return text
+
+
+@DETERMINISTIC
+@given(spellings())
+def test_fast_path_heads_agree_with_the_slow_path(raw: str) -> None:
+    fast = phones._fast_vn(raw)
+    if fast is not None:
+        assert phones._slow(raw, False) == (fast, None)
+        assert phones._slow(raw, True) == (fast, None)
+
+
+def test_fast_keys_are_one_per_head_and_block() -> None:
+    assert len(phones._FAST_KEYS) == len(phones._FAST_HEADS) * len(phones.MOBILE_BLOCKS)  # no key read two ways
+    assert {prefix for prefix, _ in phones._FAST_KEYS.values()} == {"84" + block for block in phones.MOBILE_BLOCKS}
+
+
+@DETERMINISTIC
+@given(st.sampled_from(phones._FAST_HEADS), st.sampled_from(VALID_BLOCKS), subscribers, st.integers(0, 4))
+def test_fast_path_takes_every_head_it_lists(head: str, block: str, subscriber: str, cut: int) -> None:
+    text = head + block + subscriber
+    assert phones._fast_vn(text) == "84" + block + subscriber
+    assert phones._fast_vn(f"{text[:cut]} {text[cut:-4]}-{text[-4:]}") == "84" + block + subscriber
+
+
+def _clean_on_the_slow_path(values: list[object], international: bool) -> list[PhoneResult]:
+    """clean() spelled out on the general path only: _slow for every row, a set of str for dedupe."""
+    seen: set[str] = set()
+    results = []
+    for row, raw in enumerate(values, 1):
+        phone, reason = phones._slow(raw, international)
+        if phone is None:
+            results.append(PhoneResult(row, None, reason or REASON_NOT_A_NUMBER, False, raw))
+        else:
+            results.append(PhoneResult(row, phone, None, phone in seen, raw))
+            seen.add(phone)
+    return results
+
+
+# A small pool of numbers, so that lists repeat them in different spellings.  912345664..671 share one
+# bitmap byte (1 and 4 apart here); 672 and 680 take the same bit in the next two bytes; 952 is refused.
+_POOL = st.sampled_from(
+    [
+        "912345664",
+        "912345668",
+        "912345670",
+        "912345671",
+        "912345672",
+        "912345680",
+        "987000000",
+        "559999999",
+        "952345678",
+    ]
+)
+cells = st.one_of(
+    spellings(),
+    spellings(_POOL),
+    st.text(alphabet="0123456789+ .-()84", max_size=18),
+    st.none(),
+    st.integers(-1, 10**12),
+    st.sampled_from(["+1 415 555 2671", "0014155552671", "+65 1234 5678", b"0912345678", 3.5, ["0912345678"]]),
+)
+
+
+@DETERMINISTIC
+@given(st.lists(cells, max_size=25), st.booleans(), st.booleans())
+def test_clean_equals_the_slow_path_row_by_row(values: list[object], international: bool, dedupe: bool) -> None:
+    stats = PhoneStats()
+    results = list(clean(values, international=international, dedupe=dedupe, stats=stats))  # type: ignore[arg-type]
+    expected = _clean_on_the_slow_path(values, international)
+    if not dedupe:
+        expected = [item._replace(duplicate=False) for item in expected]
+    assert results == expected
+    assert [type(item.phone) for item in results] == [type(item.phone) for item in expected]
+    assert stats.total == len(values)
+    assert stats.valid == sum(item.phone is not None for item in expected)
+    assert stats.duplicates == sum(item.duplicate for item in expected)
+    assert sum(stats.by_reason.values()) == stats.invalid == len(values) - stats.valid
+
+
+@DETERMINISTIC
+@given(st.lists(spellings(_POOL), min_size=2, max_size=40))
+def test_clean_dedupes_as_the_slow_path_across_spellings(values: list[str]) -> None:
+    assert list(clean(values)) == _clean_on_the_slow_path(list(values), False)
+
+
+def test_clean_dedupes_neighbours_in_one_bitmap_byte() -> None:
+    nationals = ["912345664", "912345668", "912345670", "912345671", "912345672", "912345680", "559999999"]
+    values = [head + national for head in phones._FAST_HEADS for national in nationals]
+    results = list(clean(values))
+    assert [r.duplicate for r in results] == [False] * len(nationals) + [True] * (len(values) - len(nationals))
+    assert results == _clean_on_the_slow_path(list(values), False)
+
+
+def test_clean_dedupes_across_the_fast_and_slow_paths() -> None:
+    values = ["0912\t345\t678", "0912345678", "84 912 345 678", "0912\u00a0345\u00a0678"]  # tab, NBSP: slow path
+    assert [(r.phone, r.duplicate) for r in clean(values)] == [("84912345678", False)] + [("84912345678", True)] * 3
+
+
+def test_clean_leaves_non_ascii_digits_to_the_slow_path() -> None:
+    values = ["091234567\uff18", "+84 912 345 67\uff18", "0912345678", "91234567\u0668"]  # full-width 8, Arabic-Indic 8
+    assert [(r.phone, r.duplicate) for r in clean(values)] == [
+        ("84912345678", False),
+        ("84912345678", True),
+        ("84912345678", True),
+        ("84912345678", True),
+    ]
+
+
+LINES = ["0912345678", "", "  ", " +84 987 654 321\t", "x", "\u00a0", "Số điện thoại", "\x0c0912\x0b345678"]
+
+
+@settings(derandomize=True, deadline=None, max_examples=100)
+@given(
+    st.lists(st.sampled_from(LINES), max_size=12),
+    st.integers(1, 2_000),  # repeats: a few lines, or past read_phones' 8192-character blocks
+    st.sampled_from(["\n", "\r\n", "\r"]),
+    st.booleans(),
+    st.sampled_from(["utf-8", "utf-8-sig"]),
+)
+def test_read_phones_of_a_text_file_are_the_numbered_reader_s_values(
+    lines: list[str], repeats: int, newline: str, last_newline: bool, encoding: str
+) -> None:
+    from airflow_provider_fptsms.sms.audience import read_numbered_phones
+
+    text = newline.join(lines * repeats) + (newline if last_newline else "")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "list.txt"
+        path.write_bytes(text.encode(encoding))
+        assert list(read_phones(path)) == [value for _, value in read_numbered_phones(path)]
 
 
 @DETERMINISTIC
