@@ -15,7 +15,7 @@ filesystem (s3fs, aiobotocore), pointed at the server by ``AWS_ENDPOINT_URL`` wi
 
 Workloads, the same on both sides, in interleaved rounds (best round of each side kept: two shared cores):
 
-- CSKH: :func:`benchmarks.cskh_send._operator`'s 2,000 personalised sends at concurrency 64 against the
+- CSKH: :func:`benchmarks.cskh_send.operator_run`'s 2,000 personalised sends at concurrency 64 against the
   sandbox at 20 ms, ``FPTSMS_STATE_PATH`` on a temporary folder, then on ``s3://<bucket>/<round>``;
 - push: a campaign create and a ``PUSH_PHONES`` push through the operators in a task process
   (:mod:`airflow_provider_fptsms.sandbox.worker`, as :mod:`benchmarks.campaign_push`), state local vs S3 (the
@@ -35,12 +35,10 @@ import tempfile
 import threading
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 LATENCY_MS = 30.0
@@ -171,28 +169,12 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 def _cskh(sandbox_url: str, state_path: str, text: int) -> float:
-    """:func:`benchmarks.cskh_send._operator`'s run (2,000 personalised sends, concurrency 64), the state
-    path being the one thing that differs; ``text`` makes each run's message its own (FPT's 5-minute rule)."""
-    from airflow_provider_fptsms.operators.send import FptSendSmsOperator
-    from airflow_provider_fptsms.sandbox.server import fpt_connection
-    from benchmarks.cskh_send import CONCURRENCY, N
+    """:func:`benchmarks.cskh_send.operator_run` (2,000 personalised sends, concurrency 64), the state path
+    being the one thing that differs; ``text`` makes each run's message its own (FPT's 5-minute rule)."""
+    from benchmarks.cskh_send import N, operator_run
 
-    os.environ["AIRFLOW_CONN_FPTSMS_DEFAULT"] = json.dumps(fpt_connection(sandbox_url))
-    with tempfile.TemporaryDirectory(prefix="fptsms-bench-") as folder, environment({"FPTSMS_STATE_PATH": state_path}):
-        people = [{"phone": f"0912{i:06d}", "name": f"Khach {i}"} for i in range(N)]
-        operator = FptSendSmsOperator(
-            task_id="bench",
-            phones=people,
-            message=f"Chao {{name}}, ma OTP 77{text}",
-            max_concurrency=CONCURRENCY,
-            output_path=f"{folder}/out.csv",
-        )
-        ti = SimpleNamespace(dag_id="bench", run_id=uuid.uuid4().hex, task_id="send", map_index=-1, try_number=1)
-        started = time.perf_counter()
-        summary = operator.execute({"ti": ti})  # type: ignore[typeddict-item]
-        elapsed = time.perf_counter() - started
-    assert summary["sent"] == N, summary
-    return N / elapsed
+    with environment({"FPTSMS_STATE_PATH": state_path}):
+        return operator_run(sandbox_url, N, f"77{text}", state_path)
 
 
 def measure_cskh(s3: S3Server) -> dict[str, float]:
