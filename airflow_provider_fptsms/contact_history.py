@@ -386,7 +386,8 @@ class ContactHistory:
         self.lock_retries = lock_retries
         self._busy_timeout_ms = max(1, int(busy_timeout * 1000))
         self._memory = self.backend == "sqlite" and is_memory(self.url)
-        self._key = self._resolve_key(key)
+        # keyed once: a copy of this HMAC per phone costs ~2.6 µs, hmac.digest() re-keys each time (~4.3 µs)
+        self._keyed = hmac.new(self._resolve_key(key), digestmod=hashlib.sha256)
         self._ready = False
         self._ready_lock = threading.Lock()
         # One in-memory connection is shared by every thread (StaticPool): take turns.
@@ -477,8 +478,7 @@ class ContactHistory:
 
     def hash_phones(self, phones: Sequence[str]) -> list[str]:
         """:meth:`hash_phone` of many numbers at once (validated: ASCII digits only, as normalised numbers are)."""
-        key = self._key
-        digest = hmac.digest
+        keyed = self._keyed.copy
         encode = base64.urlsafe_b64encode
         out: list[str] = []
         append = out.append
@@ -491,7 +491,9 @@ class ContactHistory:
                     "normalise the numbers first (airflow_provider_fptsms.sms.phones.clean) so that one subscriber "
                     "always hashes the same way",
                 )
-            append(encode(digest(key, phone.encode("ascii"), "sha256")[:_HASH_BYTES])[:_HASH_CHARS].decode("ascii"))
+            mac = keyed()
+            mac.update(phone.encode("ascii"))
+            append(encode(mac.digest()[:_HASH_BYTES])[:_HASH_CHARS].decode("ascii"))
         return out
 
     # ------------------------------------------------------------------ the cap
