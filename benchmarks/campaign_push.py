@@ -130,7 +130,7 @@ def measure(
     results: dict[str, float] = {}
     for n in sizes:
         run = push_once(n, chunk_size, ceiling=n == fraction_at)
-        label = f"campaign_push_{_label(n)}"
+        label = f"campaign_push_{size_label(n)}"
         for key in ("wall_s", "phones_per_s", "peak_rss_mb"):
             results[f"{label}_{key}"] = run[key]
         results["campaign_push_ledger_duplicates"] = results.get("campaign_push_ledger_duplicates", 0.0) + (
@@ -143,7 +143,7 @@ def measure(
             )
     if fraction_at in sizes:
         without_cap = push_once(fraction_at, chunk_size, max_per_24h=None)
-        results[f"campaign_push_{_label(fraction_at)}_no_cap_phones_per_s"] = without_cap["phones_per_s"]
+        results[f"campaign_push_{size_label(fraction_at)}_no_cap_phones_per_s"] = without_cap["phones_per_s"]
         results["campaign_push_no_cap_fraction_of_sandbox_max"] = round(
             without_cap["phones_per_s"] / results["campaign_push_sandbox_max_phones_per_s"], 3
         )
@@ -154,7 +154,8 @@ def measure(
     return results
 
 
-def _label(n: int) -> str:
+def size_label(n: int) -> str:
+    """``10k``, ``1m``: how the result keys name a size."""
     return f"{n // 1_000_000}m" if n >= 1_000_000 else f"{n // 1000}k"
 
 

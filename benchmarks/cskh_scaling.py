@@ -13,13 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.campaign_push import size_label
+
 SIZES = (1_000, 10_000, 100_000)
 CONCURRENCY = 64
 LATENCY_MS = 20
-
-
-def _label(n: int) -> str:
-    return f"{n // 1000}k"
 
 
 def send_once(n: int) -> dict[str, float]:
@@ -60,7 +58,7 @@ def measure(sizes: tuple[int, ...] = SIZES) -> dict[str, float]:
     results: dict[str, float] = {}
     for n in sizes:
         for key, value in send_once(n).items():
-            results[f"cskh_{_label(n)}_{key}"] = value
+            results[f"cskh_{size_label(n)}_{key}"] = value
     if 10_000 in sizes and 100_000 in sizes:
         results["cskh_100k_messages_per_s_vs_10k"] = round(
             results["cskh_100k_messages_per_s"] / results["cskh_10k_messages_per_s"], 3
